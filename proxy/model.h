@@ -1,0 +1,146 @@
+// Typed Kubernetes objects, as much of them as a service proxy needs (DESIGN §3).
+// Built by watch/ (parsing + validation), consumed by build_state(). Plain values.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "proxy/ip.h"
+
+namespace kpx {
+
+enum class Protocol : uint8_t { TCP, UDP, SCTP };
+std::string_view toString(Protocol p);       // "TCP"
+std::string_view toLowerString(Protocol p);  // "tcp", as nft and iptables spell it
+std::optional<Protocol> parseProtocol(std::string_view text);
+uint8_t ipProtoNumber(Protocol p);           // IPPROTO_TCP, ...
+
+struct ObjectMeta {
+  std::string namespace_;
+  std::string name;
+  std::string uid;
+  std::string resourceVersion;
+  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> annotations;
+
+  std::string key() const { return namespace_.empty() ? name : namespace_ + "/" + name; }
+};
+
+// A port by number or by IANA name, as Kubernetes' IntOrString for targetPort.
+struct IntOrString {
+  std::variant<int32_t, std::string> value{int32_t{0}};
+  bool isName() const { return std::holds_alternative<std::string>(value); }
+  int32_t number() const { return isName() ? 0 : std::get<int32_t>(value); }
+  const std::string& name() const { return std::get<std::string>(value); }
+  std::string str() const { return isName() ? name() : std::to_string(number()); }
+  bool operator==(const IntOrString&) const = default;
+};
+
+enum class ServiceType : uint8_t { ClusterIP, NodePort, LoadBalancer, ExternalName };
+std::string_view toString(ServiceType t);
+enum class TrafficPolicy : uint8_t { Cluster, Local };
+std::string_view toString(TrafficPolicy t);
+enum class SessionAffinity : uint8_t { None, ClientIP };
+
+inline constexpr int32_t kDefaultAffinityTimeoutSeconds = 10800;
+inline constexpr std::string_view kServiceProxyNameLabel = "service.kubernetes.io/service-proxy-name";
+inline constexpr std::string_view kHeadlessLabel = "service.kubernetes.io/headless";
+inline constexpr std::string_view kServiceNameLabel = "kubernetes.io/service-name";
+inline constexpr std::string_view kZoneLabel = "topology.kubernetes.io/zone";
+
+struct ServicePort {
+  std::string name;
+  Protocol protocol = Protocol::TCP;
+  uint16_t port = 0;
+  IntOrString targetPort;  // informational: endpoints carry the resolved number
+  uint16_t nodePort = 0;   // 0: none
+  bool operator==(const ServicePort&) const = default;
+};
+
+struct LoadBalancerIngress {
+  std::optional<IPAddr> ip;
+  std::string hostname;
+  std::string ipMode;  // "", "VIP" or "Proxy"
+  bool operator==(const LoadBalancerIngress&) const = default;
+};
+
+struct Service {
+  ObjectMeta meta;
+  ServiceType type = ServiceType::ClusterIP;
+  bool headless = false;              // clusterIP: None
+  std::vector<IPAddr> clusterIPs;     // clusterIP first, as the API server orders clusterIPs
+  std::vector<IPFamily> ipFamilies;
+  std::vector<ServicePort> ports;
+  std::vector<IPAddr> externalIPs;
+  SessionAffinity sessionAffinity = SessionAffinity::None;
+  int32_t affinityTimeoutSeconds = kDefaultAffinityTimeoutSeconds;
+  TrafficPolicy externalTrafficPolicy = TrafficPolicy::Cluster;
+  TrafficPolicy internalTrafficPolicy = TrafficPolicy::Cluster;
+  uint16_t healthCheckNodePort = 0;
+  std::vector<CIDR> loadBalancerSourceRanges;
+  std::vector<LoadBalancerIngress> loadBalancerIngress;
+  std::string trafficDistribution;  // "", "PreferClose", "PreferSameZone", "PreferSameNode"
+  std::string externalName;
+};
+
+enum class AddressType : uint8_t { IPv4, IPv6, FQDN };
+std::string_view toString(AddressType t);
+
+struct EndpointPort {
+  std::optional<std::string> name;  // nil and "" both mean the unnamed port
+  Protocol protocol = Protocol::TCP;
+  std::optional<uint16_t> port;     // nil: all ports (not usable by a proxy)
+  bool operator==(const EndpointPort&) const = default;
+};
+
+struct EndpointConditions {
+  std::optional<bool> ready;        // nil means ready
+  std::optional<bool> serving;      // nil means the value of ready
+  std::optional<bool> terminating;  // nil means false
+  bool isReady() const { return ready.value_or(true); }
+  bool isServing() const { return serving.value_or(isReady()); }
+  bool isTerminating() const { return terminating.value_or(false); }
+  bool operator==(const EndpointConditions&) const = default;
+};
+
+struct Endpoint {
+  std::vector<std::string> addresses;  // text: FQDN slices hold names; parsed per family later
+  EndpointConditions conditions;
+  std::optional<std::string> nodeName;
+  std::optional<std::string> zone;
+  std::string hostname;
+  std::vector<std::string> hintZones;  // hints.forZones[].name
+  std::vector<std::string> hintNodes;  // hints.forNodes[].name
+  bool operator==(const Endpoint&) const = default;
+};
+
+struct EndpointSlice {
+  ObjectMeta meta;
+  std::string serviceName;  // label kubernetes.io/service-name; empty: not owned by a service
+  AddressType addressType = AddressType::IPv4;
+  std::vector<EndpointPort> ports;
+  std::vector<Endpoint> endpoints;
+};
+
+struct NodeAddress {
+  std::string type;  // InternalIP, ExternalIP, Hostname, ...
+  std::string address;
+};
+
+struct Node {
+  ObjectMeta meta;
+  std::vector<NodeAddress> addresses;
+  std::vector<CIDR> podCIDRs;
+  std::string zone() const {
+    auto it = meta.labels.find(std::string(kZoneLabel));
+    return it == meta.labels.end() ? std::string() : it->second;
+  }
+  // InternalIP addresses first, then ExternalIP: nodePortAddresses "primary".
+  std::vector<IPAddr> primaryIPs() const;
+};
+
+}  // namespace kpx
