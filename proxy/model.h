@@ -99,10 +99,10 @@ struct EndpointPort {
 
 struct EndpointConditions {
   std::optional<bool> ready;        // nil means ready
-  std::optional<bool> serving;      // nil means the value of ready
+  std::optional<bool> serving;      // nil means serving (as kube-proxy reads it)
   std::optional<bool> terminating;  // nil means false
   bool isReady() const { return ready.value_or(true); }
-  bool isServing() const { return serving.value_or(isReady()); }
+  bool isServing() const { return serving.value_or(true); }
   bool isTerminating() const { return terminating.value_or(false); }
   bool operator==(const EndpointConditions&) const = default;
 };

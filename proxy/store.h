@@ -25,4 +25,13 @@ using Object = std::variant<Service, EndpointSlice, Node>;
 enum class ObjectKind : uint8_t { Service, EndpointSlice, Node };
 std::string_view toString(ObjectKind k);
 
+ObjectKind kindOf(const Object& object);
+// "ns/name" for namespaced kinds, "name" for Nodes: the key the snapshot's maps use.
+std::string keyOf(const Object& object);
+
+// Inserts or replaces an object. Returns true (kept for symmetry with remove()).
+bool upsert(ClusterSnapshot& cluster, Object object);
+// Deleting a missing object is fine (returns false).
+bool remove(ClusterSnapshot& cluster, ObjectKind kind, const std::string& key);
+
 }  // namespace kpx

@@ -1,1 +1,79 @@
-int main() { return 0; }
+// kpx: the command line (DESIGN §5). The only place that knows every layer; it wires them.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "proxy/cmd/commands.h"
+#include "proxy/cmd/version.h"
+#include "proxy/log.h"
+
+namespace {
+
+constexpr const char* kModes = "nftables|iptables|ipvs";
+
+void addModeOption(CLI::App& app, std::string& mode) {
+  app.add_option("--mode", mode, std::string("Dataplane backend: ") + kModes)
+      ->check(CLI::IsMember({"nftables", "iptables", "ipvs"}));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace kpx::cmd;
+  CLI::App app{
+      "kpx: a Kubernetes service proxy. It watches Services and EndpointSlices (or reads them "
+      "from manifests) and programs the kernel so that ClusterIP, NodePort, LoadBalancer and "
+      "externalIP traffic reaches the pods. A drop-in replacement for kube-proxy.",
+      "kpx"};
+  app.require_subcommand(1);
+  app.footer("Run 'kpx <command> --help' for a command's options.");
+  int verbosity = 0;
+  app.add_option("-v,--v", verbosity, "Log verbosity: 0 info, higher numbers add debug lines")
+      ->check(CLI::Range(0, 10));
+
+  PlanOptions plan;
+  auto* planCmd = app.add_subcommand(
+      "plan", "Print the rules kpx would program for a set of manifests; touches no kernel");
+  planCmd->add_option("--source", plan.source,
+                      "A YAML/JSON file or directory of Services, EndpointSlices, Endpoints "
+                      "and Nodes (kubectl get -o yaml output works)")
+      ->required();
+  planCmd->add_option("--format", plan.format, "Output: table (for people) or json")
+      ->check(CLI::IsMember({"table", "json"}));
+  addModeOption(*planCmd, plan.mode);
+  addStateOptions(*planCmd, plan.state);
+
+  // Commands whose backends land later: declared with their contract, honest about it.
+  std::string mode, source, kubeconfig, format = "table";
+  StateOptions runState;
+  auto* runCmd = app.add_subcommand("run", "Run the proxy: sync the kernel with the cluster");
+  runCmd->add_option("--source", source, "Manifests to serve instead of an API server");
+  runCmd->add_option("--kubeconfig", kubeconfig, "kubeconfig of the API server to watch");
+  addModeOption(*runCmd, mode);
+  addStateOptions(*runCmd, runState);
+  bool once = false;
+  runCmd->add_flag("--once", once, "Sync once and exit");
+
+  auto* dumpCmd =
+      app.add_subcommand("dump", "Read kpx's rules back from the kernel, as services and endpoints");
+  addModeOption(*dumpCmd, mode);
+  dumpCmd->add_option("--format", format, "Output: table, json or raw")
+      ->check(CLI::IsMember({"table", "json", "raw"}));
+
+  auto* cleanupCmd = app.add_subcommand("cleanup", "Remove every rule, set and service kpx owns");
+  addModeOption(*cleanupCmd, mode);
+
+  app.add_subcommand("version", "Print kpx's version");
+
+  CLI11_PARSE(app, argc, argv);
+  kpx::log::setVerbosity(verbosity);
+
+  if (*planCmd) return runPlan(plan);
+  if (app.got_subcommand("version")) {
+    std::printf("kpx %s (commit %s)\n", kpx::kVersion, kpx::kGitCommit);
+    return 0;
+  }
+  if (*runCmd) return notImplemented("run");
+  if (*dumpCmd) return notImplemented("dump");
+  if (*cleanupCmd) return notImplemented("cleanup");
+  return 2;
+}

@@ -1,0 +1,53 @@
+// kpx plan: manifests in, desired state out. No kernel, no network.
+#include <cstdio>
+#include <iostream>
+
+#include "proxy/build_state.h"
+#include "proxy/cmd/commands.h"
+#include "proxy/log.h"
+#include "proxy/plan_render.h"
+#include "watch/file_source.h"
+
+namespace kpx::cmd {
+
+int notImplemented(const std::string& what) {
+  std::fprintf(stderr, "kpx: %s: not implemented yet\n", what.c_str());
+  return 3;
+}
+
+int runPlan(const PlanOptions& o) {
+  if (!o.mode.empty()) return notImplemented("plan --mode " + o.mode);
+  auto config = toProxyConfig(o.state);
+  if (!config) {
+    std::fprintf(stderr, "kpx plan: %s\n", config.error().c_str());
+    return 2;
+  }
+  auto loaded = loadManifests(o.source);
+  if (!loaded) {
+    std::fprintf(stderr, "kpx plan: %s\n", loaded.error().c_str());
+    return 1;
+  }
+  // Invalid objects are skipped and named; the rest of the cluster is still planned.
+  for (const auto& err : loaded->errors) log::warn("skipping invalid object: " + err.str());
+  ClusterSnapshot cluster;
+  for (auto& object : loaded->objects) upsert(cluster, std::move(object));
+  const Node* node = cluster.node(config->nodeName);
+  if (!node)
+    log::info("node \"" + config->nodeName +
+              "\" not in the source: no zone, and no endpoint is local unless it names it");
+  const ProxyState state = buildState(cluster, node, *config);
+  if (o.format == "json") {
+    nlohmann::json out = planToJson(state);
+    out["nodeName"] = config->nodeName;
+    out["skipped"] = nlohmann::json::array();
+    for (const auto& err : loaded->errors) out["skipped"].push_back(err.str());
+    std::cout << out.dump(2) << "\n";
+  } else {
+    std::cout << renderPlanTable(state);
+    if (!loaded->errors.empty())
+      std::cout << loaded->errors.size() << " invalid object(s) skipped (see the log above)\n";
+  }
+  return 0;
+}
+
+}  // namespace kpx::cmd

@@ -1,0 +1,98 @@
+#include "proxy/endpoint_collection.h"
+
+#include <algorithm>
+#include <tuple>
+#include <utility>
+
+namespace kpx {
+namespace {
+
+std::string serviceKey(const std::string& namespace_, const std::string& name) {
+  return namespace_ + "/" + name;
+}
+
+bool ignoredByProxies(const EndpointSlice& slice) {
+  if (slice.serviceName.empty()) return true;
+  const auto& labels = slice.meta.labels;
+  return labels.contains(std::string(kServiceProxyNameLabel)) ||
+         labels.contains(std::string(kHeadlessLabel));
+}
+
+bool holdsFamily(AddressType type, IPFamily family) {
+  return (type == AddressType::IPv4 && family == IPFamily::V4) ||
+         (type == AddressType::IPv6 && family == IPFamily::V6);
+}
+
+// Slice ports carry the service port's name (nil and "" both mean the unnamed port) and the
+// resolved target port number, which is how a targetPort given by name reaches us.
+bool servesPort(const EndpointPort& slicePort, const ServicePort& port) {
+  return slicePort.name.value_or("") == port.name && slicePort.protocol == port.protocol &&
+         slicePort.port.value_or(0) != 0;
+}
+
+EndpointCandidate makeCandidate(const Endpoint& endpoint, const IPAddr& ip, uint16_t port,
+                                const std::string& nodeName) {
+  EndpointCandidate c;
+  c.state.ip = ip;
+  c.state.port = port;
+  c.state.ready = endpoint.conditions.isReady();
+  c.state.serving = endpoint.conditions.isServing();
+  c.state.terminating = endpoint.conditions.isTerminating();
+  c.state.nodeName = endpoint.nodeName.value_or("");
+  c.state.local = !nodeName.empty() && c.state.nodeName == nodeName;
+  c.state.zone = endpoint.zone.value_or("");
+  c.zoneHints = endpoint.hintZones;
+  c.nodeHints = endpoint.hintNodes;
+  return c;
+}
+
+}  // namespace
+
+SliceIndex::SliceIndex(const std::map<std::string, EndpointSlice>& slices) {
+  for (const auto& [key, slice] : slices) {
+    if (ignoredByProxies(slice)) continue;
+    byService_[serviceKey(slice.meta.namespace_, slice.serviceName)].push_back(&slice);
+  }
+}
+
+const std::vector<const EndpointSlice*>& SliceIndex::slicesOf(
+    const std::string& namespace_, const std::string& serviceName) const {
+  static const std::vector<const EndpointSlice*> kNone;
+  auto it = byService_.find(serviceKey(namespace_, serviceName));
+  return it == byService_.end() ? kNone : it->second;
+}
+
+std::vector<EndpointCandidate> collectEndpoints(const std::vector<const EndpointSlice*>& slices,
+                                                const ServicePort& port, IPFamily family,
+                                                const std::string& nodeName) {
+  std::vector<EndpointCandidate> out;
+  std::map<std::pair<IPAddr, uint16_t>, size_t> indexByAddress;
+  for (const EndpointSlice* slice : slices) {
+    if (!holdsFamily(slice->addressType, family)) continue;  // FQDN slices hold no IPs
+    for (const EndpointPort& slicePort : slice->ports) {
+      if (!servesPort(slicePort, port)) continue;
+      const uint16_t number = *slicePort.port;
+      for (const Endpoint& endpoint : slice->endpoints) {
+        // Upstream uses only the first address: the API requires exactly one per endpoint.
+        if (endpoint.addresses.empty()) continue;
+        auto ip = IPAddr::parse(endpoint.addresses.front());
+        if (!ip || ip->family() != family) continue;
+        EndpointCandidate candidate = makeCandidate(endpoint, *ip, number, nodeName);
+        auto [it, inserted] = indexByAddress.try_emplace({*ip, number}, out.size());
+        if (inserted) {
+          out.push_back(std::move(candidate));
+        } else if (candidate.state.local) {
+          // The same ip:port in two slices (an endpoint moving between slices): whether it is
+          // local should not differ, but if it does, upstream keeps the local copy.
+          out[it->second] = std::move(candidate);
+        }
+      }
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const EndpointCandidate& a, const EndpointCandidate& b) {
+    return std::tie(a.state.ip, a.state.port) < std::tie(b.state.ip, b.state.port);
+  });
+  return out;
+}
+
+}  // namespace kpx
