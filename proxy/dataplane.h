@@ -30,7 +30,8 @@ struct InventoryEntry {
 
 struct Inventory {
   std::vector<InventoryEntry> entries;
-  std::string raw;  // the backend's own textual form, for --format raw
+  std::string raw;    // the backend's own textual form, for --format raw
+  std::string error;  // set when the kernel could not be read
 };
 
 class Dataplane {
@@ -38,7 +39,7 @@ class Dataplane {
   virtual ~Dataplane() = default;
   virtual SyncResult sync(const ProxyState& desired, SyncKind kind) = 0;
   virtual Inventory dump() = 0;
-  virtual void cleanup() = 0;
+  virtual SyncResult cleanup() = 0;  // removes everything kpx owns; idempotent
 };
 
 }  // namespace kpx

@@ -4,12 +4,18 @@ namespace kpx {
 
 std::string ObjectError::str() const {
   std::string out;
-  if (!origin.empty()) out += origin + ": ";
-  out += kind.empty() ? "object" : kind;
-  out += " " + (object.empty() ? std::string("<unnamed>") : object);
-  if (!field.empty()) out += ": " + field;
-  if (!value.empty()) out += ": invalid value \"" + value + "\"";
-  if (!reason.empty()) out += ": " + reason;
+  auto part = [&out](const std::string& text) {
+    if (!out.empty()) out += ": ";
+    out += text;
+  };
+  if (!origin.empty()) part(origin);
+  // A whole-file problem (a syntax error) has no object to name.
+  if (!kind.empty() || !object.empty())
+    part((kind.empty() ? std::string("object") : kind) + " " +
+         (object.empty() ? std::string("<unnamed>") : object));
+  if (!field.empty()) part(field);
+  if (!value.empty()) part("invalid value \"" + value + "\"");
+  if (!reason.empty()) part(reason);
   return out;
 }
 

@@ -17,6 +17,6 @@ ctest --test-dir build --output-on-failure -j "$jobs" --timeout 900
 
 echo "== ASan+UBSan build of the unit tests"
 cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=Debug -DKPX_SANITIZE=ON -DKPX_BENCH=OFF
-cmake --build build-sanitize -j "$jobs"
+cmake --build build-sanitize -j "$jobs" --target unit-tests
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-sanitize -L unit --output-on-failure -j "$jobs" --timeout 900

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "dataplane/nftables/nftables_dataplane.h"
 #include "proxy/build_state.h"
 #include "proxy/cmd/commands.h"
 #include "proxy/log.h"
@@ -15,8 +16,23 @@ int notImplemented(const std::string& what) {
   return 3;
 }
 
+tl::expected<ProxyState, std::string> stateFromManifests(const std::string& source,
+                                                         const ProxyConfig& config) {
+  auto loaded = loadManifests(source);
+  if (!loaded) return tl::unexpected(loaded.error());
+  // Invalid objects are skipped and named; the rest of the cluster is still served.
+  for (const auto& err : loaded->errors) log::warn("skipping invalid object: " + err.str());
+  ClusterSnapshot cluster;
+  for (auto& object : loaded->objects) upsert(cluster, std::move(object));
+  const Node* node = cluster.node(config.nodeName);
+  if (!node)
+    log::info("node \"" + config.nodeName +
+              "\" not in the source: no zone, and no endpoint is local unless it names it");
+  return buildState(cluster, node, config);
+}
+
 int runPlan(const PlanOptions& o) {
-  if (!o.mode.empty()) return notImplemented("plan --mode " + o.mode);
+  if (!o.mode.empty() && o.mode != "nftables") return notImplemented("plan --mode " + o.mode);
   auto config = toProxyConfig(o.state);
   if (!config) {
     std::fprintf(stderr, "kpx plan: %s\n", config.error().c_str());
@@ -27,23 +43,23 @@ int runPlan(const PlanOptions& o) {
     std::fprintf(stderr, "kpx plan: %s\n", loaded.error().c_str());
     return 1;
   }
-  // Invalid objects are skipped and named; the rest of the cluster is still planned.
-  for (const auto& err : loaded->errors) log::warn("skipping invalid object: " + err.str());
-  ClusterSnapshot cluster;
-  for (auto& object : loaded->objects) upsert(cluster, std::move(object));
-  const Node* node = cluster.node(config->nodeName);
-  if (!node)
-    log::info("node \"" + config->nodeName +
-              "\" not in the source: no zone, and no endpoint is local unless it names it");
-  const ProxyState state = buildState(cluster, node, *config);
+  auto state = stateFromManifests(o.source, *config);
+  if (!state) {
+    std::fprintf(stderr, "kpx plan: %s\n", state.error().c_str());
+    return 1;
+  }
+  if (o.mode == "nftables") {
+    std::cout << nftables::NftablesDataplane::renderText(*state);
+    return 0;
+  }
   if (o.format == "json") {
-    nlohmann::json out = planToJson(state);
+    nlohmann::json out = planToJson(*state);
     out["nodeName"] = config->nodeName;
     out["skipped"] = nlohmann::json::array();
     for (const auto& err : loaded->errors) out["skipped"].push_back(err.str());
     std::cout << out.dump(2) << "\n";
   } else {
-    std::cout << renderPlanTable(state);
+    std::cout << renderPlanTable(*state);
     if (!loaded->errors.empty())
       std::cout << loaded->errors.size() << " invalid object(s) skipped (see the log above)\n";
   }

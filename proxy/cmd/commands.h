@@ -1,11 +1,18 @@
 // The kpx subcommands. main.cc declares the CLI; each command lives in its own file.
 #pragma once
 
+#include <memory>
 #include <string>
 
+#include <tl/expected.hpp>
+
 #include "proxy/cmd/state_options.h"
+#include "proxy/dataplane.h"
+#include "proxy/state.h"
 
 namespace kpx::cmd {
+
+inline constexpr const char* kDefaultMode = "nftables";
 
 struct PlanOptions {
   std::string source;
@@ -15,7 +22,30 @@ struct PlanOptions {
 };
 int runPlan(const PlanOptions& options);
 
+struct RunOptions {
+  std::string source;
+  std::string kubeconfig;
+  std::string mode = kDefaultMode;
+  bool once = false;
+  StateOptions state;
+};
+int runRun(const RunOptions& options);
+
+struct DumpOptions {
+  std::string mode = kDefaultMode;
+  std::string format = "table";
+};
+int runDump(const DumpOptions& options);
+int runCleanup(const std::string& mode);
+
 // A command or flag whose implementation has not landed: says so and fails (exit 3).
 int notImplemented(const std::string& what);
+
+// The desired state from manifests: invalid objects are logged and skipped.
+tl::expected<ProxyState, std::string> stateFromManifests(const std::string& source,
+                                                         const ProxyConfig& config);
+
+// The backend for `mode`, in the calling thread's network namespace.
+tl::expected<std::unique_ptr<Dataplane>, std::string> makeDataplane(const std::string& mode);
 
 }  // namespace kpx::cmd

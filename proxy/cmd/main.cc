@@ -42,25 +42,27 @@ int main(int argc, char** argv) {
   addModeOption(*planCmd, plan.mode);
   addStateOptions(*planCmd, plan.state);
 
-  // Commands whose backends land later: declared with their contract, honest about it.
-  std::string mode, source, kubeconfig, format = "table";
-  StateOptions runState;
+  RunOptions run;
   auto* runCmd = app.add_subcommand("run", "Run the proxy: sync the kernel with the cluster");
-  runCmd->add_option("--source", source, "Manifests to serve instead of an API server");
-  runCmd->add_option("--kubeconfig", kubeconfig, "kubeconfig of the API server to watch");
-  addModeOption(*runCmd, mode);
-  addStateOptions(*runCmd, runState);
-  bool once = false;
-  runCmd->add_flag("--once", once, "Sync once and exit");
+  runCmd->add_option("--source", run.source,
+                     "Manifests to serve (file or directory) instead of an API server");
+  runCmd->add_option("--kubeconfig", run.kubeconfig,
+                     "kubeconfig of the API server to watch (not implemented yet)");
+  addModeOption(*runCmd, run.mode);
+  addStateOptions(*runCmd, run.state);
+  runCmd->add_flag("--once", run.once, "Sync once and exit (0 on success)");
 
+  DumpOptions dump;
   auto* dumpCmd =
       app.add_subcommand("dump", "Read kpx's rules back from the kernel, as services and endpoints");
-  addModeOption(*dumpCmd, mode);
-  dumpCmd->add_option("--format", format, "Output: table, json or raw")
+  addModeOption(*dumpCmd, dump.mode);
+  dumpCmd->add_option("--format", dump.format, "Output: table, json or raw")
       ->check(CLI::IsMember({"table", "json", "raw"}));
 
-  auto* cleanupCmd = app.add_subcommand("cleanup", "Remove every rule, set and service kpx owns");
-  addModeOption(*cleanupCmd, mode);
+  std::string cleanupMode = kDefaultMode;
+  auto* cleanupCmd = app.add_subcommand(
+      "cleanup", "Remove every rule, set and service kpx owns (and nothing else)");
+  addModeOption(*cleanupCmd, cleanupMode);
 
   app.add_subcommand("version", "Print kpx's version");
 
@@ -72,8 +74,8 @@ int main(int argc, char** argv) {
     std::printf("kpx %s (commit %s)\n", kpx::kVersion, kpx::kGitCommit);
     return 0;
   }
-  if (*runCmd) return notImplemented("run");
-  if (*dumpCmd) return notImplemented("dump");
-  if (*cleanupCmd) return notImplemented("cleanup");
+  if (*runCmd) return runRun(run);
+  if (*dumpCmd) return runDump(dump);
+  if (*cleanupCmd) return runCleanup(cleanupMode);
   return 2;
 }

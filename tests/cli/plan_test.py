@@ -115,6 +115,22 @@ spec:
         self.assertIn("10.96.0.300", plan["skipped"][0])
 
 
+class PlanNftables(unittest.TestCase):
+    def test_ruleset_in_nft_syntax(self):
+        r = kpx("plan", "--source", EXAMPLES, "--mode", "nftables", *NODE)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = r.stdout
+        self.assertIn("table ip kpx {", out)
+        self.assertIn("10.96.0.10 . tcp . 80 : goto service-GB7ZZQEM-default/web/tcp/http "
+                      "comment \"default/web:http\"", out)
+        self.assertIn("tcp . 30080", out)
+        self.assertIn("ip daddr 10.96.0.10 ip saddr != 10.244.0.0/16 jump mark-for-masquerade", out)
+        self.assertIn("meta l4proto tcp dnat ip to 10.244.0.11:8080", out)
+        self.assertIn("update @affinity { ip saddr . ", out)
+        self.assertIn("timeout 600s }", out)
+        self.assertNotIn("db", out.replace("dbg", ""))
+
+
 class Cli(unittest.TestCase):
     def test_missing_source_is_a_clear_error(self):
         r = kpx("plan", "--source", "/nonexistent/kpx")
@@ -138,7 +154,10 @@ class Cli(unittest.TestCase):
         self.assertTrue(r.stdout.startswith("kpx "))
 
     def test_unimplemented_commands_say_so(self):
-        for args in (["run", "--source", EXAMPLES, "--once"], ["dump"], ["cleanup"],
+        # None of these reaches the kernel: this test runs in the root network namespace.
+        for args in (["run", "--source", EXAMPLES], ["run", "--kubeconfig", "/dev/null", "--once"],
+                     ["run", "--source", EXAMPLES, "--once", "--mode", "iptables"],
+                     ["plan", "--source", EXAMPLES, "--mode", "ipvs"],
                      ["plan", "--source", EXAMPLES, "--config", "/dev/null"]):
             r = kpx(*args)
             self.assertNotEqual(r.returncode, 0, args)

@@ -1,0 +1,54 @@
+#include "dataplane/nftables/batch_writer.h"
+
+#include <map>
+
+#include "dataplane/nftables/names.h"
+
+namespace kpx::nftables {
+namespace {
+
+void writeChainRules(nft::Batch& batch, nft::Family family, const ChainDef& chain) {
+  for (const auto& rule : chain.rules) writeRule(batch, family, chain.name, rule);
+}
+
+// Elements grouped per map, so that each map's elements pack into as few messages as fit.
+std::map<std::string, std::vector<nft::ElementSpec>> byMap(const std::vector<ElementDef>& list) {
+  std::map<std::string, std::vector<nft::ElementSpec>> out;
+  for (const auto& e : list) {
+    nft::ElementSpec spec;
+    spec.key = e.key;
+    spec.verdict = e.verdict;
+    spec.comment = e.comment;
+    spec.label = e.map + " " + e.text() + (e.comment.empty() ? "" : " (" + e.comment + ")");
+    out[e.map].push_back(std::move(spec));
+  }
+  return out;
+}
+
+}  // namespace
+
+void writeRule(nft::Batch& batch, nft::Family family, const std::string& chain,
+               const RuleDef& rule) {
+  nft::RuleBuilder builder(family, kTable, chain);
+  rule.build(builder);
+  batch.addRule(std::move(builder), "add rule " + std::string(nft::familyName(family)) + " " +
+                                        std::string(kTable) + " " + chain + " " + rule.text);
+}
+
+void writeDelta(nft::Batch& batch, nft::Family family, const TableDelta& delta) {
+  for (const ChainDef* chain : delta.addChains)
+    batch.addChain(family, kTable, nft::ChainSpec{chain->name, chain->base, ""});
+  for (const ChainDef* chain : delta.rewriteChains) {
+    batch.flushChain(family, kTable, chain->name);
+    writeChainRules(batch, family, *chain);
+  }
+  for (const ChainDef* chain : delta.addChains) writeChainRules(batch, family, *chain);
+  for (const auto& [map, specs] : byMap(delta.removeElements))
+    batch.deleteElements(family, kTable, map, specs);
+  for (const auto& [map, specs] : byMap(delta.addElements))
+    batch.addElements(family, kTable, map, specs);
+  for (const auto& name : delta.removeChains) batch.flushChain(family, kTable, name);
+  for (const auto& name : delta.removeChains) batch.deleteChain(family, kTable, name);
+}
+
+}  // namespace kpx::nftables

@@ -1,0 +1,212 @@
+#include "dataplane/nftables/render_port.h"
+
+#include <chrono>
+#include <map>
+#include <set>
+
+#include "dataplane/nftables/elements.h"
+#include "dataplane/nftables/names.h"
+#include "dataplane/nftables/rules.h"
+
+namespace kpx::nftables {
+namespace {
+
+// The rule that recognises traffic from inside the cluster for `family`, or none.
+struct LocalDetector {
+  const CIDR* cidr = nullptr;
+  std::string ifname;
+  bool prefix = false;
+  bool present() const { return cidr != nullptr || !ifname.empty(); }
+};
+
+LocalDetector localDetector(const GlobalState& g, IPFamily family) {
+  LocalDetector d;
+  switch (g.detectLocalMode) {
+    case LocalDetectMode::ClusterCIDR:
+    case LocalDetectMode::NodeCIDR:
+      for (const auto& c : g.localTrafficCIDRs)
+        if (c.family() == family) d.cidr = &c;
+      break;
+    case LocalDetectMode::BridgeInterface:
+      d.ifname = g.localInterface;
+      break;
+    case LocalDetectMode::InterfaceNamePrefix:
+      d.ifname = g.localInterface;
+      d.prefix = true;
+      break;
+  }
+  return d;
+}
+
+class PortRenderer {
+ public:
+  PortRenderer(const ServicePortState& sp, const GlobalState& g, uint32_t slotBase)
+      : sp_(sp), g_(g), family_(sp.key.family), slotBase_(slotBase),
+        detector_(localDetector(g, family_)) {}
+
+  PortRendering render() {
+    const std::string svc = serviceChain(sp_.key);
+    const bool internalServed = !sp_.internal.endpoints.empty();
+    if (internalServed) {
+      ChainDef chain{svc, std::nullopt, {}};
+      addInternalMasquerade(chain);
+      addSelection(chain, sp_.internal.endpoints, slotBase_);
+      out_.chains.push_back(std::move(chain));
+      element(kServiceIPs, vipKey(sp_.clusterIP, sp_.port), nft::Verdict::goTo(svc));
+    } else {
+      element(kNoEndpointServices, vipKey(sp_.clusterIP, sp_.port), emptyVerdict(sp_.internal));
+    }
+    if (sp_.externallyAccessible()) renderExternal(svc, internalServed);
+    for (const auto& ep : endpoints_) out_.chains.push_back(endpointChainDef(ep));
+    return std::move(out_);
+  }
+
+ private:
+  KeyBytes vipKey(const IPAddr& ip, uint16_t port) const {
+    return serviceKey(ip, sp_.key.protocol, port);
+  }
+
+  nft::Verdict emptyVerdict(const TrafficTarget& t) const {
+    return t.ifEmpty == EmptyAction::Drop ? nft::Verdict::drop()
+                                          : nft::Verdict::goTo(kRejectChain);
+  }
+
+  void element(std::string_view map, const KeyBytes& key, nft::Verdict verdict) {
+    out_.elements.push_back(ElementDef{std::string(map), key.bytes, std::move(verdict), key.text,
+                                       sp_.key.str()});
+  }
+
+  void addInternalMasquerade(ChainDef& chain) const {
+    // Only for traffic addressed to the ClusterIP: external traffic short-circuited here has
+    // already made its own masquerade decision.
+    if (g_.masqueradeAll) {
+      chain.rules.push_back(daddrEqualsJump(sp_.clusterIP, kMarkForMasquerade));
+    } else if (detector_.cidr) {
+      chain.rules.push_back(daddrSaddrNotInCidrJump(sp_.clusterIP, *detector_.cidr,
+                                                    kMarkForMasquerade));
+    } else if (!detector_.ifname.empty()) {
+      chain.rules.push_back(daddrIifnameNotJump(sp_.clusterIP, detector_.ifname,
+                                                detector_.prefix, kMarkForMasquerade));
+    }
+  }
+
+  // Affinity first (a client seen recently goes back to its endpoint), then a uniformly random
+  // endpoint. `firstKey` numbers the endpoints for the affinity set.
+  void addSelection(ChainDef& chain, const std::vector<EndpointState>& eps, uint32_t firstKey) {
+    const auto n = static_cast<uint32_t>(std::min<size_t>(eps.size(), kMaxEndpointsPerClass));
+    for (uint32_t i = 0; i < n; ++i) {
+      endpoints_.insert(eps[i]);
+      // One affinity key per endpoint of this port, whichever class saw it first, so that the
+      // endpoint chain's update and every class's lookup agree.
+      const uint32_t affinityKey = affinityKeys_.emplace(eps[i], firstKey + i).first->second;
+      if (sp_.affinityTimeoutSeconds)
+        chain.rules.push_back(affinityGoto(family_, affinityKey, endpointChain(sp_.key, eps[i])));
+    }
+    for (uint32_t i = 0; i < n; ++i)
+      chain.rules.push_back(numgenGoto(i, n, endpointChain(sp_.key, eps[i])));
+  }
+
+  void renderExternal(const std::string& svc, bool internalServed) {
+    const std::string ext = externalChain(sp_.key);
+    ChainDef chain{ext, std::nullopt, {}};
+    const bool local = sp_.externalPolicy == TrafficPolicy::Local;
+    if (local) {
+      // Pods reach the service as they would its ClusterIP (unmasqueraded); the node itself
+      // too, but masqueraded so replies come back through it (DESIGN §3).
+      if (internalServed) {
+        if (detector_.cidr) chain.rules.push_back(saddrInCidrGoto(*detector_.cidr, svc));
+        if (!detector_.ifname.empty())
+          chain.rules.push_back(iifnameGoto(detector_.ifname, detector_.prefix, svc));
+        chain.rules.push_back(fibSaddrLocalJump(kMarkForMasquerade));
+        chain.rules.push_back(fibSaddrLocalGoto(svc));
+      }
+    } else {
+      chain.rules.push_back(jumpRule(kMarkForMasquerade));
+    }
+    const auto& eps = sp_.external.endpoints;
+    const bool served = !eps.empty();
+    if (served) {
+      if (!local && internalServed && eps == sp_.internal.endpoints)
+        chain.rules.push_back(gotoRule(svc));
+      else
+        addSelection(chain, eps, slotBase_ + kExternalSlotOffset);
+    }
+    // With eTP=Local and nothing local, the chain still short-circuits pods and the node; what
+    // falls through reaches the filter hooks undNATed and is dropped there.
+    if (served || !chain.rules.empty()) out_.chains.push_back(chain);
+
+    auto dispatch = [&](std::string_view map, const KeyBytes& key) {
+      if (!chain.rules.empty()) element(map, key, nft::Verdict::goTo(ext));
+    };
+    for (const auto& ip : sp_.externalIPs) {
+      dispatch(kServiceIPs, vipKey(ip, sp_.port));
+      if (!served) element(kNoEndpointServices, vipKey(ip, sp_.port), emptyVerdict(sp_.external));
+    }
+    for (const auto& ip : sp_.loadBalancerIPs) {
+      dispatch(kServiceIPs, vipKey(ip, sp_.port));
+      if (!served) element(kNoEndpointServices, vipKey(ip, sp_.port), emptyVerdict(sp_.external));
+      if (!sp_.loadBalancerSourceRanges.empty()) renderFirewall(ip);
+    }
+    if (sp_.nodePort) {
+      const KeyBytes key = nodePortKey(sp_.key.protocol, sp_.nodePort);
+      dispatch(kServiceNodePorts, key);
+      if (!served) element(kNoEndpointNodePorts, key, emptyVerdict(sp_.external));
+    }
+  }
+
+  // loadBalancerSourceRanges, checked before DNAT for every source that reaches an LB IP. The
+  // LB IP itself is allowed: clouds that SNAT health checks and hairpin to it.
+  void renderFirewall(const IPAddr& lbIP) {
+    const std::string fw = firewallChain(sp_.key);
+    if (!firewallDone_) {
+      ChainDef chain{fw, std::nullopt, {}};
+      for (const auto& cidr : sp_.loadBalancerSourceRanges)
+        chain.rules.push_back(saddrInCidrReturn(cidr));
+      for (const auto& ip : sp_.loadBalancerIPs) chain.rules.push_back(saddrEqualsReturn(ip));
+      chain.rules.push_back(dropRule());
+      out_.chains.push_back(std::move(chain));
+      firewallDone_ = true;
+    }
+    element(kFirewallIPs, vipKey(lbIP, sp_.port), nft::Verdict::goTo(fw));
+  }
+
+  ChainDef endpointChainDef(const EndpointState& ep) const {
+    ChainDef chain{endpointChain(sp_.key, ep), std::nullopt, {}};
+    // Hairpin: a pod reaching itself through the service must see a source other than its own.
+    chain.rules.push_back(saddrEqualsJump(ep.ip, kMarkForMasquerade));
+    if (sp_.affinityTimeoutSeconds) {
+      auto it = affinityKeys_.find(ep);
+      if (it != affinityKeys_.end())
+        chain.rules.push_back(affinityUpdate(family_, it->second,
+                                             std::chrono::seconds(*sp_.affinityTimeoutSeconds)));
+    }
+    chain.rules.push_back(dnatRule(sp_.key.protocol, ep.ip, ep.port));
+    return chain;
+  }
+
+  const ServicePortState& sp_;
+  const GlobalState& g_;
+  IPFamily family_;
+  uint32_t slotBase_;
+  LocalDetector detector_;
+  PortRendering out_;
+  std::set<EndpointState> endpoints_;
+  std::map<EndpointState, uint32_t> affinityKeys_;
+  bool firewallDone_ = false;
+};
+
+}  // namespace
+
+PortRendering renderPort(const ServicePortState& sp, const GlobalState& global,
+                         uint32_t slotBase) {
+  return PortRenderer(sp, global, slotBase).render();
+}
+
+bool PortRendering::operator==(const PortRendering& o) const {
+  if (elements != o.elements || chains.size() != o.chains.size()) return false;
+  for (size_t i = 0; i < chains.size(); ++i)
+    if (chains[i].name != o.chains[i].name || !chains[i].sameRules(o.chains[i])) return false;
+  return true;
+}
+
+}  // namespace kpx::nftables
