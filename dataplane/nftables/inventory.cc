@@ -119,7 +119,10 @@ class InventoryBuilder {
       if (port.empty()) {
         // No-endpoint elements point at reject-chain or drop: the comment names the port.
         if (el.comment.empty()) continue;
-        port = "?" + el.comment + "/" + std::string(toLowerString(key->protocol));
+        // "ns/name:port" -> "ns/name/proto/port", the key served elements use.
+        const auto colon = el.comment.find(':');
+        port = el.comment.substr(0, colon) + "/" + std::string(toLowerString(key->protocol)) +
+               "/" + (colon == std::string::npos ? "" : el.comment.substr(colon + 1));
         kind = el.verdict && el.verdict->code == nft::VerdictCode::Drop ? "drop" : "reject";
       }
       const std::string vip = withAddr ? hostPortText(*key->ip, key->port)

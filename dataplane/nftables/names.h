@@ -20,7 +20,7 @@ inline constexpr std::string_view kNoEndpointServices = "no-endpoint-services";
 inline constexpr std::string_view kNoEndpointNodePorts = "no-endpoint-nodeports";
 inline constexpr std::string_view kFirewallIPs = "firewall-ips";          // LB ip . proto . port : goto firewall
 inline constexpr std::string_view kClusterIPs = "cluster-ips";
-inline constexpr std::string_view kAffinity = "affinity";                 // saddr . slot key, dynamic
+inline constexpr std::string_view kAffinity = "affinity";                 // saddr . endpoint key, dynamic
 
 // Helper chains.
 inline constexpr std::string_view kServicesChain = "services";

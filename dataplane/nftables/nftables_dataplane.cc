@@ -37,7 +37,7 @@ nft::ElementSpec stampElement(uint64_t stamp) {
 
 // Renders one family's whole table into `table` (fresh), recording every object in `delta`.
 void buildTable(IPFamily family, const ProxyState& state, NftablesDataplane::Stats&,
-                TableModel& model, SlotAllocator& slots, TableDelta& delta,
+                TableModel& model, TableDelta& delta,
                 std::vector<std::string>& problems) {
   const auto& g = state.global;
   BaseRendering base = renderBase(family, g, nodePortAddresses(g.nodePortAddresses));
@@ -45,12 +45,7 @@ void buildTable(IPFamily family, const ProxyState& state, NftablesDataplane::Sta
   model.setBaseElements(kNodePortIPs, std::move(base.elements), delta);
   for (const auto& [key, sp] : state.servicePorts) {
     if (key.family != family) continue;
-    auto slotBase = slots.acquire(key);
-    if (!slotBase) {
-      problems.push_back(key.str() + ": no endpoint-slot block left (65,535 service ports)");
-      continue;
-    }
-    model.setPort(key, renderPort(sp, g, *slotBase), delta, problems);
+    model.setPort(key, renderPort(sp, g), delta, problems);
   }
   model.setBaseElements(kClusterIPs, clusterIPElements(family, state), delta);
 }
@@ -86,6 +81,11 @@ SyncResult NftablesDataplane::commit(nft::Batch& batch, const char* what) {
 
 bool NftablesDataplane::adoptIfInPlace(const std::map<IPFamily, FamilyTable>& fresh) {
   nft::Reader reader(socket_);
+  for (IPFamily family : kFamilies) {
+    // A table of a family no longer served must go: only the write path removes it.
+    if (!fresh.contains(family) && reader.elements(nftFamily(family), kTable, kStampSet))
+      return false;
+  }
   for (const auto& [family, table] : fresh) {
     auto elements = reader.elements(nftFamily(family), kTable, kStampSet);
     if (!elements || elements->size() != 1) return false;
@@ -102,7 +102,7 @@ SyncResult NftablesDataplane::fullSync(const ProxyState& desired) {
   for (IPFamily family : kFamilies) {
     if (!serves(desired, family)) continue;
     auto& t = fresh[family];
-    buildTable(family, desired, stats_, t.model, t.slots, deltas[family], problems);
+    buildTable(family, desired, stats_, t.model, deltas[family], problems);
   }
   for (const auto& p : problems) log::warn("nftables: " + p);
 
@@ -153,20 +153,20 @@ SyncResult NftablesDataplane::incrementalSync(const ProxyState& desired) {
     for (const auto& key : d.removed) {
       if (key.family != family) continue;
       table.model.setPort(key, std::nullopt, delta, problems);
-      table.slots.release(key);
     }
     for (const auto* list : {&d.added, &d.changed}) {
       for (const auto& key : *list) {
         if (key.family != family) continue;
-        auto slotBase = table.slots.acquire(key);
-        if (!slotBase) {
-          problems.push_back(key.str() + ": no endpoint-slot block left");
-          continue;
-        }
-        table.model.setPort(key, renderPort(desired.servicePorts.at(key), desired.global,
-                                            *slotBase),
-                            delta, problems);
+        table.model.setPort(key, renderPort(desired.servicePorts.at(key), desired.global), delta,
+                            problems);
       }
+    }
+    // Ports that lost an element to another port's claim get another chance: the claimant
+    // may be gone now.
+    for (const auto& key : table.model.conflictedPorts()) {
+      auto it = desired.servicePorts.find(key);
+      if (it != desired.servicePorts.end())
+        table.model.setPort(key, renderPort(it->second, desired.global), delta, problems);
     }
     table.model.setBaseElements(kClusterIPs, clusterIPElements(family, desired), delta);
     if (delta.empty()) continue;
@@ -222,10 +222,9 @@ std::string NftablesDataplane::renderText(const ProxyState& state) {
   for (IPFamily family : kFamilies) {
     if (!serves(state, family)) continue;
     TableModel model;
-    SlotAllocator slots;
     TableDelta delta;
     std::vector<std::string> problems;
-    buildTable(family, state, stats, model, slots, delta, problems);
+    buildTable(family, state, stats, model, delta, problems);
     const std::string fam(ipKeyword(family));
     out += "table " + fam + " " + std::string(kTable) + " {\n";
     for (const auto& set : renderBase(family, state.global, {}).sets) {

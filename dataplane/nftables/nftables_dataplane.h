@@ -12,7 +12,6 @@
 
 #include "dataplane/nftables/netlink/batch.h"
 #include "dataplane/nftables/netlink/socket.h"
-#include "dataplane/nftables/slot_allocator.h"
 #include "dataplane/nftables/table_model.h"
 #include "proxy/dataplane.h"
 
@@ -48,7 +47,6 @@ class NftablesDataplane final : public Dataplane {
 
   struct FamilyTable {
     TableModel model;
-    SlotAllocator slots;
   };
 
   SyncResult fullSync(const ProxyState& desired);

@@ -40,8 +40,8 @@ LocalDetector localDetector(const GlobalState& g, IPFamily family) {
 
 class PortRenderer {
  public:
-  PortRenderer(const ServicePortState& sp, const GlobalState& g, uint32_t slotBase)
-      : sp_(sp), g_(g), family_(sp.key.family), slotBase_(slotBase),
+  PortRenderer(const ServicePortState& sp, const GlobalState& g)
+      : sp_(sp), g_(g), family_(sp.key.family),
         detector_(localDetector(g, family_)) {}
 
   PortRendering render() {
@@ -50,7 +50,7 @@ class PortRenderer {
     if (internalServed) {
       ChainDef chain{svc, std::nullopt, {}};
       addInternalMasquerade(chain);
-      addSelection(chain, sp_.internal.endpoints, slotBase_);
+      addSelection(chain, sp_.internal.endpoints);
       out_.chains.push_back(std::move(chain));
       element(kServiceIPs, vipKey(sp_.clusterIP, sp_.port), nft::Verdict::goTo(svc));
     } else {
@@ -91,16 +91,14 @@ class PortRenderer {
   }
 
   // Affinity first (a client seen recently goes back to its endpoint), then a uniformly random
-  // endpoint. `firstKey` numbers the endpoints for the affinity set.
-  void addSelection(ChainDef& chain, const std::vector<EndpointState>& eps, uint32_t firstKey) {
-    const auto n = static_cast<uint32_t>(std::min<size_t>(eps.size(), kMaxEndpointsPerClass));
+  // endpoint.
+  void addSelection(ChainDef& chain, const std::vector<EndpointState>& eps) {
+    const auto n = static_cast<uint32_t>(eps.size());
     for (uint32_t i = 0; i < n; ++i) {
       endpoints_.insert(eps[i]);
-      // One affinity key per endpoint of this port, whichever class saw it first, so that the
-      // endpoint chain's update and every class's lookup agree.
-      const uint32_t affinityKey = affinityKeys_.emplace(eps[i], firstKey + i).first->second;
       if (sp_.affinityTimeoutSeconds)
-        chain.rules.push_back(affinityGoto(family_, affinityKey, endpointChain(sp_.key, eps[i])));
+        chain.rules.push_back(affinityGoto(family_, affinityKey(sp_.key, eps[i]),
+                                           endpointChain(sp_.key, eps[i])));
     }
     for (uint32_t i = 0; i < n; ++i)
       chain.rules.push_back(numgenGoto(i, n, endpointChain(sp_.key, eps[i])));
@@ -129,7 +127,7 @@ class PortRenderer {
       if (!local && internalServed && eps == sp_.internal.endpoints)
         chain.rules.push_back(gotoRule(svc));
       else
-        addSelection(chain, eps, slotBase_ + kExternalSlotOffset);
+        addSelection(chain, eps);
     }
     // With eTP=Local and nothing local, the chain still short-circuits pods and the node; what
     // falls through reaches the filter hooks undNATed and is dropped there.
@@ -174,12 +172,9 @@ class PortRenderer {
     ChainDef chain{endpointChain(sp_.key, ep), std::nullopt, {}};
     // Hairpin: a pod reaching itself through the service must see a source other than its own.
     chain.rules.push_back(saddrEqualsJump(ep.ip, kMarkForMasquerade));
-    if (sp_.affinityTimeoutSeconds) {
-      auto it = affinityKeys_.find(ep);
-      if (it != affinityKeys_.end())
-        chain.rules.push_back(affinityUpdate(family_, it->second,
-                                             std::chrono::seconds(*sp_.affinityTimeoutSeconds)));
-    }
+    if (sp_.affinityTimeoutSeconds)
+      chain.rules.push_back(affinityUpdate(family_, affinityKey(sp_.key, ep),
+                                           std::chrono::seconds(*sp_.affinityTimeoutSeconds)));
     chain.rules.push_back(dnatRule(sp_.key.protocol, ep.ip, ep.port));
     return chain;
   }
@@ -187,19 +182,25 @@ class PortRenderer {
   const ServicePortState& sp_;
   const GlobalState& g_;
   IPFamily family_;
-  uint32_t slotBase_;
   LocalDetector detector_;
   PortRendering out_;
   std::set<EndpointState> endpoints_;
-  std::map<EndpointState, uint32_t> affinityKeys_;
   bool firewallDone_ = false;
 };
 
 }  // namespace
 
-PortRendering renderPort(const ServicePortState& sp, const GlobalState& global,
-                         uint32_t slotBase) {
-  return PortRenderer(sp, global, slotBase).render();
+PortRendering renderPort(const ServicePortState& sp, const GlobalState& global) {
+  return PortRenderer(sp, global).render();
+}
+
+uint32_t affinityKey(const ServicePortKey& key, const EndpointState& ep) {
+  uint32_t h = 2166136261u;  // FNV-1a 32
+  for (unsigned char c : key.chainSuffix() + "__" + ep.str()) {
+    h ^= c;
+    h *= 16777619u;
+  }
+  return h;
 }
 
 bool PortRendering::operator==(const PortRendering& o) const {

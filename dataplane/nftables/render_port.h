@@ -9,13 +9,12 @@
 
 namespace kpx::nftables {
 
-// Each service port owns a block of 65,536 endpoint keys (for the shared affinity set):
-// internal traffic numbers its endpoints from base, external traffic from base+0x8000.
-inline constexpr uint32_t kSlotsPerPort = 0x10000;
-inline constexpr uint32_t kExternalSlotOffset = 0x8000;
-inline constexpr uint32_t kMaxEndpointsPerClass = kExternalSlotOffset;
+PortRendering renderPort(const ServicePortState& sp, const GlobalState& global);
 
-PortRendering renderPort(const ServicePortState& sp, const GlobalState& global,
-                         uint32_t slotBase);
+// The key of an endpoint in the shared affinity set: a hash of the service port and the
+// endpoint, so it is the same in every process and after any sequence of syncs (a restart then
+// adopts the table and clients keep their endpoint). A collision only matters within one
+// service's chain, where it can only send a client to another valid endpoint of that service.
+uint32_t affinityKey(const ServicePortKey& key, const EndpointState& ep);
 
 }  // namespace kpx::nftables

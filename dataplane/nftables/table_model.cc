@@ -94,6 +94,7 @@ void TableModel::setPort(const ServicePortKey& key, std::optional<PortRendering>
   std::set<std::string> keepChains;
   std::set<ElementId> keepElements;
   PortRendering accepted;
+  conflicted_.erase(key);
   if (rendering) {
     for (auto& chain : rendering->chains) keepChains.insert(chain.name);
     for (auto& element : rendering->elements) {
@@ -102,6 +103,7 @@ void TableModel::setPort(const ServicePortKey& key, std::optional<PortRendering>
       if (owner != owner_.end() && owner->second != key) {
         conflicts.push_back(key.str() + ": " + element.map + " element " + element.text() +
                             " is already used by " + owner->second.str());
+        conflicted_.insert(key);
         continue;
       }
       if (!keepElements.insert(id).second) continue;  // the same VIP twice in one port

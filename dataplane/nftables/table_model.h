@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -41,6 +42,10 @@ class TableModel {
   void setBaseChains(std::vector<ChainDef> chains, TableDelta& delta);
 
   uint64_t stamp() const { return stamp_; }
+  // Ports some of whose elements were left out because another port held the key.
+  std::vector<ServicePortKey> conflictedPorts() const {
+    return {conflicted_.begin(), conflicted_.end()};
+  }
   const std::map<std::string, ChainDef>& chains() const { return chains_; }
   const std::map<ElementId, ElementDef>& elements() const { return elements_; }
 
@@ -56,6 +61,7 @@ class TableModel {
   std::map<ServicePortKey, PortRendering> ports_;
   std::map<std::string, std::vector<ElementId>> baseElements_;
   std::vector<std::string> baseChains_;
+  std::set<ServicePortKey> conflicted_;
   uint64_t stamp_ = 0;
 };
 

@@ -1,0 +1,249 @@
+#include "tests/kernel/backend_fixture.h"
+
+#include <algorithm>
+#include <regex>
+#include <set>
+#include <utility>
+
+#include "dataplane/nftables/names.h"
+
+namespace kpx::testing {
+
+using nft::Family;
+using nftables::NftablesDataplane;
+
+std::string svcChain(const ServicePortState& sp) {
+  return nftables::serviceChain(sp.key);
+}
+std::string extChain(const ServicePortState& sp) {
+  return nftables::externalChain(sp.key);
+}
+std::string fwChain(const ServicePortState& sp) {
+  return nftables::firewallChain(sp.key);
+}
+std::string epChain(const ServicePortState& sp, const EndpointState& ep) {
+  return nftables::endpointChain(sp.key, ep);
+}
+
+// Blanks the key of an affinity lookup, `ip saddr . <key> @affinity goto x`, on both sides of a
+// comparison.
+std::string untypedAffinityKey(const std::string& rule) {
+  static const std::regex lookup(R"(^(ip6? saddr \. ).* @affinity goto )");
+  return std::regex_replace(rule, lookup, "$1<key> @affinity goto ");
+}
+
+namespace {
+
+// nft's way of printing a duration: 10800 s is "3h", 90 s "1m30s".
+std::string nftDuration(uint64_t seconds) {
+  std::string out;
+  for (auto [unit, name] :
+       {std::pair<uint64_t, const char*>{86400, "d"}, {3600, "h"}, {60, "m"}, {1, "s"}}) {
+    if (seconds >= unit) out += std::to_string(seconds / unit) + name;
+    seconds %= unit;
+  }
+  return out.empty() ? "0s" : out;
+}
+
+}  // namespace
+
+// kpx's rule text (what `kpx plan` prints, valid nft input) as nft 1.0.6 prints the rule back:
+// - `numgen random mod 3 == 0 goto x` prints as `numgen random mod 3 0 goto x` (layout_test.cc);
+// - in an ip/ip6 table, `dnat ip to a:p` prints as `dnat to a:p`;
+// - timeouts print in d/h/m/s units;
+// - the affinity lookup's immediate key is untyped for nft (netlink/README.md), so it prints
+//   as a raw number in the wrong byte order: the key is compared in the update rule instead.
+std::string asNft106Prints(std::string rule) {
+  static const std::regex eq(R"((numgen random mod \d+) == )");
+  static const std::regex dnat(R"( dnat ip6? to )");
+  static const std::regex timeout(R"(timeout (\d+)s)");
+  rule = std::regex_replace(rule, eq, "$1 ");
+  rule = std::regex_replace(rule, dnat, " dnat to ");
+  std::smatch m;
+  if (std::regex_search(rule, m, timeout))
+    rule = m.prefix().str() + "timeout " + nftDuration(std::stoull(m[1])) + m.suffix().str();
+  return untypedAffinityKey(rule);
+}
+
+// nft prints an element's comment right after its key: `k comment "c" : v`; kpx's plan puts it
+// last: `k : v comment "c"`. Brought to kpx's order.
+std::string commentLast(const std::string& element) {
+  static const std::regex withComment(R"(^(.*?) comment ("[^"]*")(.*)$)");
+  std::smatch m;
+  if (!std::regex_match(element, m, withComment)) return element;
+  return m[1].str() + m[3].str() + " comment " + m[2].str();
+}
+
+namespace {
+
+// One family's part of NftablesDataplane::renderText(), parsed like `nft list table` output.
+NftTableText plannedTable(const ProxyState& state, Family family) {
+  const std::string text = NftablesDataplane::renderText(state);
+  const auto v6 = text.find("table ip6 kpx {");
+  if (family == Family::Ip) {
+    if (text.rfind("table ip kpx {", 0) != 0) return {};
+    return parseNftTable(text.substr(0, v6));
+  }
+  if (v6 == std::string::npos) return {};
+  return parseNftTable(text.substr(v6));
+}
+
+bool serves(const ProxyState& s, Family f) {
+  return s.global.families.empty() ||
+         s.global.families.contains(f == Family::Ip ? IPFamily::V4 : IPFamily::V6);
+}
+
+}  // namespace
+
+void NftablesBackendTest::SetUp() {
+  KernelTest::SetUp();
+  if (IsSkipped()) return;
+  requireNft();
+}
+
+std::unique_ptr<NftablesDataplane> NftablesBackendTest::makeDataplane() {
+  auto dp = NftablesDataplane::create();
+  EXPECT_TRUE(dp) << (dp ? "" : dp.error());
+  return dp ? std::move(*dp) : nullptr;
+}
+
+Handles NftablesBackendTest::handles(Family family) {
+  Handles h;
+  auto chains = reader().chains(family, "kpx");
+  EXPECT_TRUE(chains) << chains.error().str();
+  if (!chains) return h;
+  for (const auto& c : *chains) h.chains[c.name] = c.handle;
+  auto rules = reader().rules(family, "kpx");
+  EXPECT_TRUE(rules) << rules.error().str();
+  if (!rules) return h;
+  for (const auto& r : *rules) h.rules[r.chain].push_back(r.handle);
+  return h;
+}
+
+uint32_t NftablesBackendTest::generation() {
+  auto g = reader().generation();
+  EXPECT_TRUE(g) << g.error().str();
+  return g ? *g : 0;
+}
+
+bool NftablesBackendTest::tableExists(Family family, const std::string& name) {
+  auto tables = reader().tables(family);
+  EXPECT_TRUE(tables) << tables.error().str();
+  if (!tables) return false;
+  return std::any_of(tables->begin(), tables->end(),
+                     [&](const nft::TableInfo& t) { return t.name == name; });
+}
+
+std::string NftablesBackendTest::listWithHandles(const std::string& family,
+                                                 const std::string& table) {
+  const CommandResult r = nft({"-a", "list", "table", family, table});
+  EXPECT_EQ(r.status, 0) << r.output;
+  return r.output;
+}
+
+void NftablesBackendTest::expectKernelMatches(const ProxyState& state) {
+  for (Family family : {Family::Ip, Family::Ip6}) {
+    SCOPED_TRACE(std::string("family ") + std::string(nft::familyName(family)));
+    if (!serves(state, family)) {
+      EXPECT_FALSE(tableExists(family, "kpx"));
+      continue;
+    }
+    const NftTableText want = plannedTable(state, family);
+    ASSERT_FALSE(want.chains.empty());
+    const NftTableText got = nftTable(family, "kpx");
+    std::set<std::string> wantChains, gotChains;
+    for (const auto& [name, c] : want.chains) wantChains.insert(name);
+    for (const auto& [name, c] : got.chains) gotChains.insert(name);
+    EXPECT_EQ(gotChains, wantChains);
+    for (const auto& [name, c] : want.chains) {
+      auto it = got.chains.find(name);
+      if (it == got.chains.end()) continue;
+      std::vector<std::string> rules;
+      for (const auto& r : c.rules) rules.push_back(asNft106Prints(r));
+      std::vector<std::string> printed;
+      for (const auto& r : it->second.rules) printed.push_back(untypedAffinityKey(r));
+      EXPECT_EQ(printed, rules) << "chain " << name;
+    }
+    for (const auto& [name, s] : want.sets) {
+      auto it = got.sets.find(name);
+      ASSERT_NE(it, got.sets.end()) << "set " << name;
+      std::multiset<std::string> wantEls(s.elements.begin(), s.elements.end()), gotEls;
+      for (const auto& e : it->second.elements) gotEls.insert(commentLast(e));
+      if (name != nftables::kAffinity) {
+        EXPECT_EQ(gotEls, wantEls) << "set " << name;
+      }
+    }
+    ASSERT_TRUE(got.sets.contains("stamp"));
+    EXPECT_EQ(got.sets.at("stamp").elements.size(), 1U);
+  }
+}
+
+const InventoryEntry* findEntry(const Inventory& inv, const std::string& name, IPFamily family) {
+  for (const auto& e : inv.entries)
+    if (e.name == name && e.family == family) return &e;
+  return nullptr;
+}
+
+size_t countEntries(const Inventory& inv, const std::string& name) {
+  return static_cast<size_t>(
+      std::count_if(inv.entries.begin(), inv.entries.end(),
+                    [&](const InventoryEntry& e) { return e.name == name; }));
+}
+
+std::vector<std::string> sorted(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+std::vector<std::string> endpointTexts(const ServicePortState& sp) {
+  std::set<std::string> out;
+  for (const auto& ep : sp.internal.endpoints) out.insert(ep.str());
+  for (const auto& ep : sp.external.endpoints) out.insert(ep.str());
+  return {out.begin(), out.end()};
+}
+
+// What dump() must say about the sample, whoever reads it.
+void expectSampleInventory(const Inventory& inv, const Sample& s) {
+  ASSERT_TRUE(inv.error.empty()) << inv.error;
+  // default/local:http has its own test (DumpListsEachServicePortOnce).
+  for (const char* name : {"default/web:http", "default/np:http", "default/ext:dns",
+                           "default/lb:https", "default/empty:http", "default/web6:http"})
+    EXPECT_EQ(countEntries(inv, name), 1U) << name << " should be one service port\n" << inv.raw;
+
+  const InventoryEntry* web = findEntry(inv, "default/web:http", IPFamily::V4);
+  ASSERT_NE(web, nullptr);
+  EXPECT_EQ(web->protocol, Protocol::TCP);
+  EXPECT_EQ(web->vips, std::vector<std::string>{"10.96.0.10:80(cluster)"});
+  EXPECT_EQ(web->endpoints, endpointTexts(s.web));
+  EXPECT_EQ(web->affinity, "");
+
+  const InventoryEntry* np = findEntry(inv, "default/np:http", IPFamily::V4);
+  ASSERT_NE(np, nullptr);
+  EXPECT_EQ(sorted(np->vips), sorted({"10.96.0.20:80(cluster)", "*:30080(nodeport)"}));
+  EXPECT_EQ(np->endpoints, endpointTexts(s.np));
+
+  const InventoryEntry* ext = findEntry(inv, "default/ext:dns", IPFamily::V4);
+  ASSERT_NE(ext, nullptr);
+  EXPECT_EQ(ext->protocol, Protocol::UDP);
+  EXPECT_EQ(sorted(ext->vips), sorted({"10.96.0.30:53(cluster)", "192.0.2.10:53(external)"}));
+  EXPECT_EQ(ext->endpoints, endpointTexts(s.ext));
+
+  const InventoryEntry* lb = findEntry(inv, "default/lb:https", IPFamily::V4);
+  ASSERT_NE(lb, nullptr);
+  EXPECT_EQ(sorted(lb->vips),
+            sorted({"10.96.0.40:443(cluster)", "198.51.100.7:443(external)", "*:30443(nodeport)"}));
+  EXPECT_EQ(lb->endpoints, endpointTexts(s.lb));
+  EXPECT_EQ(lb->affinity, "ClientIP 10800s");
+
+  const InventoryEntry* empty = findEntry(inv, "default/empty:http", IPFamily::V4);
+  ASSERT_NE(empty, nullptr);
+  EXPECT_EQ(empty->vips, std::vector<std::string>{"no endpoints: 10.96.0.50:80(reject)"});
+  EXPECT_TRUE(empty->endpoints.empty());
+
+  const InventoryEntry* web6 = findEntry(inv, "default/web6:http", IPFamily::V6);
+  ASSERT_NE(web6, nullptr);
+  EXPECT_EQ(web6->vips, std::vector<std::string>{"[fd00:96::10]:80(cluster)"});
+  EXPECT_EQ(web6->endpoints, endpointTexts(s.web6));
+}
+
+}  // namespace kpx::testing
