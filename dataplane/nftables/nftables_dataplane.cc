@@ -145,6 +145,12 @@ SyncResult NftablesDataplane::incrementalSync(const ProxyState& desired) {
     applied_ = desired;
     return result;
   }
+  // cluster-ips is rebuilt from every service: only worth it when a ClusterIP may have
+  // come or gone (an endpoint change, the common case, cannot change it).
+  bool clusterIPsMayChange = !d.added.empty() || !d.removed.empty();
+  for (const auto& key : d.changed)
+    if (applied_->servicePorts.at(key).clusterIP != desired.servicePorts.at(key).clusterIP)
+      clusterIPsMayChange = true;
   nft::Batch batch;
   std::vector<std::string> problems;
   for (auto& [family, table] : tables_) {
@@ -168,7 +174,8 @@ SyncResult NftablesDataplane::incrementalSync(const ProxyState& desired) {
       if (it != desired.servicePorts.end())
         table.model.setPort(key, renderPort(it->second, desired.global), delta, problems);
     }
-    table.model.setBaseElements(kClusterIPs, clusterIPElements(family, desired), delta);
+    if (clusterIPsMayChange)
+      table.model.setBaseElements(kClusterIPs, clusterIPElements(family, desired), delta);
     if (delta.empty()) continue;
     const auto f = nftFamily(family);
     writeDelta(batch, f, delta);

@@ -90,13 +90,14 @@ void TableModel::dropElement(const ElementId& id, TableDelta& delta) {
 
 void TableModel::setPort(const ServicePortKey& key, std::optional<PortRendering> rendering,
                          TableDelta& delta, std::vector<std::string>& conflicts) {
+  // The port's record holds names and ids only: the objects themselves live once, in chains_
+  // and elements_ (a restart renders 100,000+ chains; copying each twice showed in profiles).
   auto old = ports_.find(key);
-  std::set<std::string> keepChains;
-  std::set<ElementId> keepElements;
-  PortRendering accepted;
+  PortObjects next;
+  std::vector<ElementDef> accepted;
   conflicted_.erase(key);
   if (rendering) {
-    for (auto& chain : rendering->chains) keepChains.insert(chain.name);
+    for (const auto& chain : rendering->chains) next.chains.insert(chain.name);
     for (auto& element : rendering->elements) {
       ElementId id{element.map, element.key};
       auto owner = owner_.find(id);
@@ -106,32 +107,30 @@ void TableModel::setPort(const ServicePortKey& key, std::optional<PortRendering>
         conflicted_.insert(key);
         continue;
       }
-      if (!keepElements.insert(id).second) continue;  // the same VIP twice in one port
-      accepted.elements.push_back(element);
+      if (!next.elements.insert(id).second) continue;  // the same VIP twice in one port
+      accepted.push_back(std::move(element));
     }
-    accepted.chains = std::move(rendering->chains);
   }
   // Remove what the port no longer has, before adding, so a moved element is re-added.
   if (old != ports_.end()) {
-    for (const auto& element : old->second.elements) {
-      ElementId id{element.map, element.key};
-      if (keepElements.contains(id)) continue;
+    for (const auto& id : old->second.elements) {
+      if (next.elements.contains(id)) continue;
       dropElement(id, delta);
       owner_.erase(id);
     }
-    for (const auto& chain : old->second.chains)
-      if (!keepChains.contains(chain.name)) dropChain(chain.name, delta);
+    for (const auto& name : old->second.chains)
+      if (!next.chains.contains(name)) dropChain(name, delta);
   }
   if (!rendering) {
     if (old != ports_.end()) ports_.erase(old);
     return;
   }
-  for (const auto& chain : accepted.chains) putChain(chain, delta);
-  for (const auto& element : accepted.elements) {
+  for (auto& chain : rendering->chains) putChain(std::move(chain), delta);
+  for (auto& element : accepted) {
     owner_[ElementId{element.map, element.key}] = key;
-    putElement(element, delta);
+    putElement(std::move(element), delta);
   }
-  ports_[key] = std::move(accepted);
+  ports_[key] = std::move(next);
 }
 
 void TableModel::setBaseElements(std::string_view map, std::vector<ElementDef> elements,

@@ -58,7 +58,11 @@ class TableModel {
   std::map<std::string, ChainDef> chains_;
   std::map<ElementId, ElementDef> elements_;
   std::map<ElementId, ServicePortKey> owner_;
-  std::map<ServicePortKey, PortRendering> ports_;
+  struct PortObjects {
+    std::set<std::string> chains;
+    std::set<ElementId> elements;
+  };
+  std::map<ServicePortKey, PortObjects> ports_;
   std::map<std::string, std::vector<ElementId>> baseElements_;
   std::vector<std::string> baseChains_;
   std::set<ServicePortKey> conflicted_;
