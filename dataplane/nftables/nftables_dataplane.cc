@@ -36,8 +36,7 @@ nft::ElementSpec stampElement(uint64_t stamp) {
 }
 
 // Renders one family's whole table into `table` (fresh), recording every object in `delta`.
-void buildTable(IPFamily family, const ProxyState& state, NftablesDataplane::Stats&,
-                TableModel& model, TableDelta& delta,
+void buildTable(IPFamily family, const ProxyState& state, TableModel& model, TableDelta& delta,
                 std::vector<std::string>& problems) {
   const auto& g = state.global;
   BaseRendering base = renderBase(family, g, nodePortAddresses(g.nodePortAddresses));
@@ -102,7 +101,7 @@ SyncResult NftablesDataplane::fullSync(const ProxyState& desired) {
   for (IPFamily family : kFamilies) {
     if (!serves(desired, family)) continue;
     auto& t = fresh[family];
-    buildTable(family, desired, stats_, t.model, deltas[family], problems);
+    buildTable(family, desired, t.model, deltas[family], problems);
   }
   for (const auto& p : problems) log::warn("nftables: " + p);
 
@@ -225,13 +224,12 @@ SyncResult NftablesDataplane::cleanup() {
 
 std::string NftablesDataplane::renderText(const ProxyState& state) {
   std::string out;
-  Stats stats;
   for (IPFamily family : kFamilies) {
     if (!serves(state, family)) continue;
     TableModel model;
     TableDelta delta;
     std::vector<std::string> problems;
-    buildTable(family, state, stats, model, delta, problems);
+    buildTable(family, state, model, delta, problems);
     const std::string fam(ipKeyword(family));
     out += "table " + fam + " " + std::string(kTable) + " {\n";
     for (const auto& set : renderBase(family, state.global, {}).sets) {

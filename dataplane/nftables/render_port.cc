@@ -41,8 +41,7 @@ LocalDetector localDetector(const GlobalState& g, IPFamily family) {
 class PortRenderer {
  public:
   PortRenderer(const ServicePortState& sp, const GlobalState& g)
-      : sp_(sp), g_(g), family_(sp.key.family),
-        detector_(localDetector(g, family_)) {}
+      : sp_(sp), g_(g), family_(sp.key.family), detector_(localDetector(g, family_)) {}
 
   PortRendering render() {
     const std::string svc = serviceChain(sp_.key);
@@ -67,13 +66,12 @@ class PortRenderer {
   }
 
   nft::Verdict emptyVerdict(const TrafficTarget& t) const {
-    return t.ifEmpty == EmptyAction::Drop ? nft::Verdict::drop()
-                                          : nft::Verdict::goTo(kRejectChain);
+    return t.ifEmpty == EmptyAction::Drop ? nft::Verdict::drop() : nft::Verdict::goTo(kRejectChain);
   }
 
   void element(std::string_view map, const KeyBytes& key, nft::Verdict verdict) {
-    out_.elements.push_back(ElementDef{std::string(map), key.bytes, std::move(verdict), key.text,
-                                       sp_.key.str()});
+    out_.elements.push_back(
+        ElementDef{std::string(map), key.bytes, std::move(verdict), key.text, sp_.key.str()});
   }
 
   void addInternalMasquerade(ChainDef& chain) const {
@@ -82,11 +80,11 @@ class PortRenderer {
     if (g_.masqueradeAll) {
       chain.rules.push_back(daddrEqualsJump(sp_.clusterIP, kMarkForMasquerade));
     } else if (detector_.cidr) {
-      chain.rules.push_back(daddrSaddrNotInCidrJump(sp_.clusterIP, *detector_.cidr,
-                                                    kMarkForMasquerade));
+      chain.rules.push_back(
+          daddrSaddrNotInCidrJump(sp_.clusterIP, *detector_.cidr, kMarkForMasquerade));
     } else if (!detector_.ifname.empty()) {
-      chain.rules.push_back(daddrIifnameNotJump(sp_.clusterIP, detector_.ifname,
-                                                detector_.prefix, kMarkForMasquerade));
+      chain.rules.push_back(daddrIifnameNotJump(sp_.clusterIP, detector_.ifname, detector_.prefix,
+                                                kMarkForMasquerade));
     }
   }
 
@@ -97,8 +95,8 @@ class PortRenderer {
     for (uint32_t i = 0; i < n; ++i) {
       endpoints_.insert(eps[i]);
       if (sp_.affinityTimeoutSeconds)
-        chain.rules.push_back(affinityGoto(family_, affinityKey(sp_.key, eps[i]),
-                                           endpointChain(sp_.key, eps[i])));
+        chain.rules.push_back(
+            affinityGoto(family_, affinityKey(sp_.key, eps[i]), endpointChain(sp_.key, eps[i])));
     }
     for (uint32_t i = 0; i < n; ++i)
       chain.rules.push_back(numgenGoto(i, n, endpointChain(sp_.key, eps[i])));
@@ -201,13 +199,6 @@ uint32_t affinityKey(const ServicePortKey& key, const EndpointState& ep) {
     h *= 16777619u;
   }
   return h;
-}
-
-bool PortRendering::operator==(const PortRendering& o) const {
-  if (elements != o.elements || chains.size() != o.chains.size()) return false;
-  for (size_t i = 0; i < chains.size(); ++i)
-    if (chains[i].name != o.chains[i].name || !chains[i].sameRules(o.chains[i])) return false;
-  return true;
 }
 
 }  // namespace kpx::nftables

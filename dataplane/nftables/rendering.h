@@ -18,8 +18,8 @@
 namespace kpx::nftables {
 
 struct RuleDef {
-  std::string text;                                // "ip saddr 10.244.0.11 jump mark-for-masquerade"
-  std::function<void(nft::RuleBuilder&)> build;    // appends the expressions
+  std::string text;                              // "ip saddr 10.244.0.11 jump mark-for-masquerade"
+  std::function<void(nft::RuleBuilder&)> build;  // appends the expressions
 
   bool operator==(const RuleDef& other) const { return text == other.text; }
 };
@@ -40,9 +40,7 @@ struct ElementDef {
   std::string keyText;                  // "10.96.0.10 . tcp . 80"
   std::string comment;                  // "default/web:http", shown by nft list
 
-  std::string text() const {
-    return keyText + (verdict ? " : " + verdict->str() : std::string());
-  }
+  std::string text() const { return keyText + (verdict ? " : " + verdict->str() : std::string()); }
   bool operator==(const ElementDef& o) const {
     return map == o.map && key == o.key && verdict == o.verdict && comment == o.comment;
   }
@@ -52,7 +50,6 @@ struct ElementDef {
 struct PortRendering {
   std::vector<ChainDef> chains;
   std::vector<ElementDef> elements;
-  bool operator==(const PortRendering& o) const;
 };
 
 // The part of the table that does not depend on services: base chains, helper chains, the

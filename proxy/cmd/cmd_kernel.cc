@@ -34,21 +34,23 @@ int runRun(const RunOptions& o) {
     std::fprintf(stderr, "kpx run: %s\n", dataplane.error().c_str());
     return dataplane.error().find("not implemented") != std::string::npos ? 3 : 1;
   }
-  auto state = stateFromManifests(o.source, *config);
-  if (!state) {
-    std::fprintf(stderr, "kpx run: %s\n", state.error().c_str());
+  auto planned = stateFromManifests(o.source, *config);
+  if (!planned) {
+    std::fprintf(stderr, "kpx run: %s\n", planned.error().c_str());
     return 1;
   }
+  const ProxyState* state = &planned->state;
   const auto start = std::chrono::steady_clock::now();
   const SyncResult result = (*dataplane)->sync(*state, SyncKind::Full);
-  const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start);
+  const auto ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start);
   if (!result.ok) {
     std::fprintf(stderr, "kpx run: sync failed, previous rules left in place: %s\n",
                  result.error.c_str());
     return 1;
   }
-  log::info("synced " + std::to_string(state->servicePorts.size()) + " service ports (" +
-            o.mode + ", " + std::to_string(result.messages) + " kernel messages, " +
+  log::info("synced " + std::to_string(state->servicePorts.size()) + " service ports (" + o.mode +
+            ", " + std::to_string(result.messages) + " kernel messages, " +
             std::to_string(static_cast<int>(ms.count())) + " ms)");
   return 0;
 }

@@ -16,8 +16,8 @@ int notImplemented(const std::string& what) {
   return 3;
 }
 
-tl::expected<ProxyState, std::string> stateFromManifests(const std::string& source,
-                                                         const ProxyConfig& config) {
+tl::expected<ManifestState, std::string> stateFromManifests(const std::string& source,
+                                                            const ProxyConfig& config) {
   auto loaded = loadManifests(source);
   if (!loaded) return tl::unexpected(loaded.error());
   // Invalid objects are skipped and named; the rest of the cluster is still served.
@@ -28,7 +28,7 @@ tl::expected<ProxyState, std::string> stateFromManifests(const std::string& sour
   if (!node)
     log::info("node \"" + config.nodeName +
               "\" not in the source: no zone, and no endpoint is local unless it names it");
-  return buildState(cluster, node, config);
+  return ManifestState{buildState(cluster, node, config), std::move(loaded->errors)};
 }
 
 int runPlan(const PlanOptions& o) {
@@ -38,30 +38,25 @@ int runPlan(const PlanOptions& o) {
     std::fprintf(stderr, "kpx plan: %s\n", config.error().c_str());
     return 2;
   }
-  auto loaded = loadManifests(o.source);
-  if (!loaded) {
-    std::fprintf(stderr, "kpx plan: %s\n", loaded.error().c_str());
-    return 1;
-  }
-  auto state = stateFromManifests(o.source, *config);
-  if (!state) {
-    std::fprintf(stderr, "kpx plan: %s\n", state.error().c_str());
+  auto planned = stateFromManifests(o.source, *config);
+  if (!planned) {
+    std::fprintf(stderr, "kpx plan: %s\n", planned.error().c_str());
     return 1;
   }
   if (o.mode == "nftables") {
-    std::cout << nftables::NftablesDataplane::renderText(*state);
+    std::cout << nftables::NftablesDataplane::renderText(planned->state);
     return 0;
   }
   if (o.format == "json") {
-    nlohmann::json out = planToJson(*state);
+    nlohmann::json out = planToJson(planned->state);
     out["nodeName"] = config->nodeName;
     out["skipped"] = nlohmann::json::array();
-    for (const auto& err : loaded->errors) out["skipped"].push_back(err.str());
+    for (const auto& err : planned->skipped) out["skipped"].push_back(err.str());
     std::cout << out.dump(2) << "\n";
   } else {
-    std::cout << renderPlanTable(*state);
-    if (!loaded->errors.empty())
-      std::cout << loaded->errors.size() << " invalid object(s) skipped (see the log above)\n";
+    std::cout << renderPlanTable(planned->state);
+    if (!planned->skipped.empty())
+      std::cout << planned->skipped.size() << " invalid object(s) skipped (see the log above)\n";
   }
   return 0;
 }

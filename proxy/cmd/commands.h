@@ -3,11 +3,13 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <tl/expected.hpp>
 
 #include "proxy/cmd/state_options.h"
 #include "proxy/dataplane.h"
+#include "proxy/object_error.h"
 #include "proxy/state.h"
 
 namespace kpx::cmd {
@@ -41,9 +43,13 @@ int runCleanup(const std::string& mode);
 // A command or flag whose implementation has not landed: says so and fails (exit 3).
 int notImplemented(const std::string& what);
 
-// The desired state from manifests: invalid objects are logged and skipped.
-tl::expected<ProxyState, std::string> stateFromManifests(const std::string& source,
-                                                         const ProxyConfig& config);
+// The desired state from manifests: invalid objects are logged, skipped and returned.
+struct ManifestState {
+  ProxyState state;
+  std::vector<ObjectError> skipped;
+};
+tl::expected<ManifestState, std::string> stateFromManifests(const std::string& source,
+                                                            const ProxyConfig& config);
 
 // The backend for `mode`, in the calling thread's network namespace.
 tl::expected<std::unique_ptr<Dataplane>, std::string> makeDataplane(const std::string& mode);
