@@ -20,7 +20,13 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # kernel-side tools used by tests (to read back and to compare) and the demo
   iproute2 nftables iptables ipset conntrack socat curl python3 procps
+  # the fake API server's per-run CA, and the real Prometheus that scrapes kpx in the metrics tests
+  openssl prometheus
 )
+# kubectl proves the fake API server faithful: the machine's own if it has one, else Debian's.
+if ! command -v kubectl >/dev/null 2>&1; then
+  packages+=(kubernetes-client)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
