@@ -18,6 +18,7 @@ std::map<std::string, std::vector<nft::ElementSpec>> byMap(const std::vector<Ele
     nft::ElementSpec spec;
     spec.key = e.key;
     spec.verdict = e.verdict;
+    spec.data = e.data;
     spec.comment = e.comment;
     spec.label = e.map + " " + e.text() + (e.comment.empty() ? "" : " (" + e.comment + ")");
     out[e.map].push_back(std::move(spec));

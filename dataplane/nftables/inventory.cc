@@ -68,6 +68,8 @@ class InventoryBuilder {
       if (set.name == kNoEndpointServices) vipElements(set, true, "no endpoints: ");
       if (set.name == kNoEndpointNodePorts) vipElements(set, false, "no endpoints: ");
     }
+    for (const auto& set : t.sets)
+      if (set.name.starts_with("endpoints-")) endpointMapElements(set);
     endpointChains(t);
     affinity(t);
     raw_ += "table " + std::string(ipKeyword(family)) + " " + std::string(kTable) + ": " +
@@ -133,7 +135,21 @@ class InventoryBuilder {
     }
   }
 
-  // Endpoints are the endpoint chains the kernel holds for each service port; their DNAT
+  // Endpoints of services without affinity are elements of the endpoint maps: the comment names
+  // the service port, the data is the DNAT target.
+  void endpointMapElements(const nft::SetInfo& set) {
+    const size_t addrLen = family_ == IPFamily::V4 ? 4 : 16;
+    for (const auto& el : set.elements) {
+      if (el.data.size() < addrLen + 2 || el.comment.empty()) continue;
+      auto it = entries_.find({family_, el.comment});
+      if (it == entries_.end()) continue;
+      const IPAddr ip = IPAddr::fromBytes(family_, el.data.data());
+      const auto port = static_cast<uint16_t>(el.data[addrLen] << 8 | el.data[addrLen + 1]);
+      it->second.endpoints.insert(hostPortText(ip, port));
+    }
+  }
+
+  // Endpoints of affinity services are the endpoint chains the kernel holds for each service port; their DNAT
   // target is in the name (and in the chain's dnat rule, which --format raw shows).
   void endpointChains(const nft::TableContents& t) {
     for (const auto& chain : t.chains) {

@@ -1,5 +1,7 @@
 #include "dataplane/nftables/names.h"
 
+#include <cstdio>
+
 #include <cstdint>
 
 namespace kpx::nftables {
@@ -59,6 +61,12 @@ ParsedChainName parseChainName(std::string_view name) {
   out.kind = std::string(kind);
   out.port = std::string(body);
   return out;
+}
+
+std::string endpointMap(uint32_t shard) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "endpoints-%02u", shard);
+  return buf;
 }
 
 }  // namespace kpx::nftables

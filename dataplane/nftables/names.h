@@ -21,6 +21,12 @@ inline constexpr std::string_view kNoEndpointNodePorts = "no-endpoint-nodeports"
 inline constexpr std::string_view kFirewallIPs = "firewall-ips";          // LB ip . proto . port : goto firewall
 inline constexpr std::string_view kClusterIPs = "cluster-ips";
 inline constexpr std::string_view kAffinity = "affinity";                 // saddr . endpoint key, dynamic
+inline constexpr std::string_view kHairpin = "hairpin";                   // endpoint . endpoint
+// Endpoint addresses, `target id . slot : addr . port`, spread over a fixed number of maps:
+// adding an element costs O(rules that use its map), so one map for all services is quadratic
+// (README.md, layout (c)).
+inline constexpr uint32_t kEndpointMaps = 64;
+std::string endpointMap(uint32_t shard);  // "endpoints-07"
 
 // Helper chains.
 inline constexpr std::string_view kServicesChain = "services";

@@ -48,6 +48,14 @@ BaseRendering renderBase(IPFamily family, const GlobalState& g,
   affinity.flags = NFT_SET_EVAL | NFT_SET_TIMEOUT;
   affinity.size = 1u << 20;
   b.sets.push_back(std::move(affinity));
+  // Hairpin: `endpoint . endpoint` for every endpoint, so a pod that reached itself through a
+  // service is masqueraded in postrouting (there is no per-endpoint chain to do it before DNAT).
+  b.sets.push_back(nft::SetSpec::set(std::string(kHairpin), nft::keyLayout({addr, addr})));
+  const auto targetLayout =
+      nft::keyLayout({KeyField::mark(), KeyField::mark(), KeyField::mark()});
+  const auto endpointLayout = nft::keyLayout({addr, KeyField::inetService()});
+  for (uint32_t shard = 0; shard < kEndpointMaps; ++shard)
+    b.sets.push_back(nft::SetSpec::dataMap(endpointMap(shard), targetLayout, endpointLayout));
 
   const uint32_t mark = g.masqueradeMark;
   const bool allLocal = g.nodePortAddresses.allLocal;
@@ -75,7 +83,8 @@ BaseRendering renderBase(IPFamily family, const GlobalState& g,
   b.chains.push_back(hookChain("nat-output", "nat", nft::Hook::Output, -100,
                                {jumpRule(kServicesChain)}));
   b.chains.push_back(hookChain("nat-postrouting", "nat", nft::Hook::Postrouting, 100,
-                               {jumpRule(kMasquerading)}));
+                               {hairpinJump(family, kHairpin, kMarkForMasquerade),
+                                jumpRule(kMasquerading)}));
 
   // Helpers, referenced by the hooks above: listed after them, but a batch adds every chain
   // before any rule, so the order does not matter to the kernel.
@@ -97,7 +106,7 @@ BaseRendering renderBase(IPFamily family, const GlobalState& g,
       if (ip.family() != family || !seen.insert(ip).second) continue;
       const KeyBytes key = addrKey(ip);
       b.elements.push_back(ElementDef{std::string(kNodePortIPs), key.bytes, std::nullopt,
-                                      key.text, ""});
+                                      key.text, "", {}, "", false});
     }
   }
   return b;
@@ -111,7 +120,7 @@ std::vector<ElementDef> clusterIPElements(IPFamily family, const ProxyState& sta
   out.reserve(ips.size());
   for (const auto& ip : ips) {
     const KeyBytes key = addrKey(ip);
-    out.push_back(ElementDef{std::string(kClusterIPs), key.bytes, std::nullopt, key.text, ""});
+    out.push_back(ElementDef{std::string(kClusterIPs), key.bytes, std::nullopt, key.text, "", {}, "", false});
   }
   return out;
 }

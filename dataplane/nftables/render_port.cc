@@ -49,7 +49,7 @@ class PortRenderer {
     if (internalServed) {
       ChainDef chain{svc, std::nullopt, {}};
       addInternalMasquerade(chain);
-      addSelection(chain, sp_.internal.endpoints);
+      addSelection(chain, sp_.internal.endpoints, "internal");
       out_.chains.push_back(std::move(chain));
       element(kServiceIPs, vipKey(sp_.clusterIP, sp_.port), nft::Verdict::goTo(svc));
     } else {
@@ -71,7 +71,7 @@ class PortRenderer {
 
   void element(std::string_view map, const KeyBytes& key, nft::Verdict verdict) {
     out_.elements.push_back(
-        ElementDef{std::string(map), key.bytes, std::move(verdict), key.text, sp_.key.str()});
+        ElementDef{std::string(map), key.bytes, std::move(verdict), key.text, sp_.key.str(), {}, "", false});
   }
 
   void addInternalMasquerade(ChainDef& chain) const {
@@ -88,15 +88,35 @@ class PortRenderer {
     }
   }
 
-  // Affinity first (a client seen recently goes back to its endpoint), then a uniformly random
-  // endpoint.
-  void addSelection(ChainDef& chain, const std::vector<EndpointState>& eps) {
+  // A uniformly random endpoint. Without affinity the service chain DNATs straight from the
+  // endpoint maps (layout (c), README.md): an endpoint change is then two element updates and
+  // no rule, so the kernel does not revalidate the table. With affinity a client seen recently
+  // goes back to its endpoint, which needs a per-endpoint chain to record the choice
+  // (layout (b)).
+  void addSelection(ChainDef& chain, const std::vector<EndpointState>& eps,
+                    std::string_view targetName) {
     const auto n = static_cast<uint32_t>(eps.size());
+    for (const auto& ep : eps) {
+      const KeyBytes pair = addrPairKey(ep.ip, ep.ip);
+      out_.elements.push_back(ElementDef{std::string(kHairpin), pair.bytes, std::nullopt,
+                                         pair.text, "", {}, "", true});
+    }
+    if (!sp_.affinityTimeoutSeconds) {
+      const uint64_t target = targetId(sp_.key, targetName);
+      const std::string map = endpointMap(static_cast<uint32_t>(target % kEndpointMaps));
+      chain.rules.push_back(dnatViaTargetMapRule(family_, sp_.key.protocol, target, n, map));
+      for (uint32_t i = 0; i < n; ++i) {
+        const KeyBytes key = targetSlotKey(target, i);
+        const KeyBytes data = endpointData(eps[i].ip, eps[i].port);
+        out_.elements.push_back(ElementDef{map, key.bytes, std::nullopt, key.text,
+                                           sp_.key.chainSuffix(), data.bytes, data.text, false});
+      }
+      return;
+    }
     for (uint32_t i = 0; i < n; ++i) {
       endpoints_.insert(eps[i]);
-      if (sp_.affinityTimeoutSeconds)
-        chain.rules.push_back(
-            affinityGoto(family_, affinityKey(sp_.key, eps[i]), endpointChain(sp_.key, eps[i])));
+      chain.rules.push_back(
+          affinityGoto(family_, affinityKey(sp_.key, eps[i]), endpointChain(sp_.key, eps[i])));
     }
     for (uint32_t i = 0; i < n; ++i)
       chain.rules.push_back(numgenGoto(i, n, endpointChain(sp_.key, eps[i])));
@@ -125,7 +145,7 @@ class PortRenderer {
       if (!local && internalServed && eps == sp_.internal.endpoints)
         chain.rules.push_back(gotoRule(svc));
       else
-        addSelection(chain, eps);
+        addSelection(chain, eps, "external");
     }
     // With eTP=Local and nothing local, the chain still short-circuits pods and the node; what
     // falls through reaches the filter hooks undNATed and is dropped there.
@@ -168,11 +188,9 @@ class PortRenderer {
 
   ChainDef endpointChainDef(const EndpointState& ep) const {
     ChainDef chain{endpointChain(sp_.key, ep), std::nullopt, {}};
-    // Hairpin: a pod reaching itself through the service must see a source other than its own.
-    chain.rules.push_back(saddrEqualsJump(ep.ip, kMarkForMasquerade));
-    if (sp_.affinityTimeoutSeconds)
-      chain.rules.push_back(affinityUpdate(family_, affinityKey(sp_.key, ep),
-                                           std::chrono::seconds(*sp_.affinityTimeoutSeconds)));
+    // Only affinity services have endpoint chains; hairpin is the postrouting set's job.
+    chain.rules.push_back(affinityUpdate(family_, affinityKey(sp_.key, ep),
+                                         std::chrono::seconds(*sp_.affinityTimeoutSeconds)));
     chain.rules.push_back(dnatRule(sp_.key.protocol, ep.ip, ep.port));
     return chain;
   }
@@ -190,6 +208,15 @@ class PortRenderer {
 
 PortRendering renderPort(const ServicePortState& sp, const GlobalState& global) {
   return PortRenderer(sp, global).render();
+}
+
+uint64_t targetId(const ServicePortKey& key, std::string_view targetName) {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a 64
+  for (unsigned char c : key.chainSuffix() + "/" + std::string(targetName)) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
 }
 
 uint32_t affinityKey(const ServicePortKey& key, const EndpointState& ep) {

@@ -39,10 +39,19 @@ struct ElementDef {
   std::optional<nft::Verdict> verdict;  // verdict maps
   std::string keyText;                  // "10.96.0.10 . tcp . 80"
   std::string comment;                  // "default/web:http", shown by nft list
+  std::vector<uint8_t> data;            // data maps, register layout
+  std::string dataText;                 // "10.244.1.2 . 8080"
+  // Several service ports may want the same element (the hairpin pair of an endpoint that
+  // serves two ports): the table keeps it while any port does, instead of calling it a conflict.
+  bool shared = false;
 
-  std::string text() const { return keyText + (verdict ? " : " + verdict->str() : std::string()); }
+  std::string text() const {
+    if (verdict) return keyText + " : " + verdict->str();
+    return dataText.empty() ? keyText : keyText + " : " + dataText;
+  }
   bool operator==(const ElementDef& o) const {
-    return map == o.map && key == o.key && verdict == o.verdict && comment == o.comment;
+    return map == o.map && key == o.key && verdict == o.verdict && comment == o.comment &&
+           data == o.data;
   }
 };
 

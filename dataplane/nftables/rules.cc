@@ -287,4 +287,27 @@ RuleDef dnatRule(Protocol protocol, const IPAddr& ip, uint16_t port) {
           }};
 }
 
+RuleDef dnatViaTargetMapRule(IPFamily family, Protocol protocol, uint64_t target,
+                             uint32_t endpoints, std::string_view map) {
+  std::string m(map);
+  return {"meta l4proto " + std::string(toLowerString(protocol)) + " dnat " +
+              std::string(ipKeyword(family)) + " to " + hex32(static_cast<uint32_t>(target >> 32)) +
+              " . " + hex32(static_cast<uint32_t>(target)) + " . numgen random mod " +
+              std::to_string(endpoints) + " map @" + m,
+          [family, protocol, target, endpoints, m](RuleBuilder& r) {
+            nft::matchL4proto(r, ipProtoNumber(protocol));
+            nft::dnatViaTargetMap(r, nftFamily(family), target, endpoints, m);
+          }};
+}
+
+RuleDef hairpinJump(IPFamily family, std::string_view set, std::string_view chain) {
+  std::string s(set), c(chain);
+  const std::string ip(ipKeyword(family));
+  return {ip + " saddr . " + ip + " daddr @" + s + " jump " + c, [family, s, c](RuleBuilder& r) {
+            const nft::Family f = nftFamily(family);
+            nft::matchConcatInSet(r, {nft::saddrField(f), nft::daddrField(f)}, s);
+            r.verdict(nft::Verdict::jump(c));
+          }};
+}
+
 }  // namespace kpx::nftables

@@ -59,5 +59,10 @@ RuleDef numgenGoto(uint32_t slot, uint32_t endpoints, std::string_view chain);
 RuleDef affinityGoto(IPFamily family, uint32_t endpointKey, std::string_view chain);
 RuleDef affinityUpdate(IPFamily family, uint32_t endpointKey, std::chrono::seconds timeout);
 RuleDef dnatRule(Protocol protocol, const IPAddr& ip, uint16_t port);
+// Layout (c): `dnat to <target> . numgen random mod <n> map @endpoints-NN`.
+RuleDef dnatViaTargetMapRule(IPFamily family, Protocol protocol, uint64_t target,
+                             uint32_t endpoints, std::string_view map);
+// Hairpin, in postrouting: `ip saddr . ip daddr @hairpin jump mark-for-masquerade`.
+RuleDef hairpinJump(IPFamily family, std::string_view set, std::string_view chain);
 
 }  // namespace kpx::nftables

@@ -100,6 +100,10 @@ void TableModel::setPort(const ServicePortKey& key, std::optional<PortRendering>
     for (const auto& chain : rendering->chains) next.chains.insert(chain.name);
     for (auto& element : rendering->elements) {
       ElementId id{element.map, element.key};
+      if (element.shared) {
+        if (next.elements.insert(id).second) accepted.push_back(std::move(element));
+        continue;
+      }
       auto owner = owner_.find(id);
       if (owner != owner_.end() && owner->second != key) {
         conflicts.push_back(key.str() + ": " + element.map + " element " + element.text() +
@@ -115,6 +119,13 @@ void TableModel::setPort(const ServicePortKey& key, std::optional<PortRendering>
   if (old != ports_.end()) {
     for (const auto& id : old->second.elements) {
       if (next.elements.contains(id)) continue;
+      if (auto shared = sharedRefs_.find(id); shared != sharedRefs_.end()) {
+        if (--shared->second == 0) {
+          sharedRefs_.erase(shared);
+          dropElement(id, delta);
+        }
+        continue;
+      }
       dropElement(id, delta);
       owner_.erase(id);
     }
@@ -127,7 +138,13 @@ void TableModel::setPort(const ServicePortKey& key, std::optional<PortRendering>
   }
   for (auto& chain : rendering->chains) putChain(std::move(chain), delta);
   for (auto& element : accepted) {
-    owner_[ElementId{element.map, element.key}] = key;
+    ElementId id{element.map, element.key};
+    if (element.shared) {
+      const bool held = old != ports_.end() && old->second.elements.contains(id);
+      if (!held && sharedRefs_[id]++ == 0) putElement(std::move(element), delta);
+      continue;
+    }
+    owner_[id] = key;
     putElement(std::move(element), delta);
   }
   ports_[key] = std::move(next);

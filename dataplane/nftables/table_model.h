@@ -58,6 +58,7 @@ class TableModel {
   std::map<std::string, ChainDef> chains_;
   std::map<ElementId, ElementDef> elements_;
   std::map<ElementId, ServicePortKey> owner_;
+  std::map<ElementId, uint32_t> sharedRefs_;  // ElementDef::shared: how many ports want it
   struct PortObjects {
     std::set<std::string> chains;
     std::set<ElementId> elements;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +27,12 @@ std::string asNft106Prints(std::string rule);
 // Blanks the key of an affinity lookup, `ip saddr . <key> @affinity goto x` (nft prints that
 // immediate untyped, see netlink/README.md), on both sides of a comparison.
 std::string untypedAffinityKey(const std::string& rule);
+// A layout (c) dnat rule with its target id blanked (nft prints it untyped).
+std::string typedTargetId(const std::string& rule);
+// The `dnat ... map @endpoints-NN` rule kpx renders for `target` ("internal"/"external") of sp.
+std::string dnatViaMapText(const ServicePortState& sp, const std::string& target, uint32_t n);
+// Endpoints ("10.244.1.2 . 8080") the endpoint maps of `t` hold for a service port.
+std::set<std::string> mapEndpoints(const NftTableText& t, const ServicePortState& sp);
 // nft prints an element's comment right after its key: `k comment "c" : v`; kpx's plan puts it
 // last: `k : v comment "c"`. Brought to kpx's order.
 std::string commentLast(const std::string& element);

@@ -50,26 +50,29 @@ TEST_F(NftablesBackendTest, FullSyncReadsBackFromTheKernel) {
                                       "fib daddr type local meta l4proto . th dport vmap "
                                       "@service-nodeports"}));
 
-  // ClusterIP: masquerade from outside the pod CIDR, then one of two endpoints at random.
-  const auto& web = v4.chains.at(svcChain(s.web));
-  const auto& webEp0 = s.web.internal.endpoints[0];
-  const auto& webEp1 = s.web.internal.endpoints[1];
-  EXPECT_EQ(web.rules, (std::vector<std::string>{
-                           "ip daddr 10.96.0.10 ip saddr != 10.244.0.0/16 jump mark-for-masquerade",
-                           "numgen random mod 2 0 goto " + epChain(s.web, webEp0),
-                           "goto " + epChain(s.web, webEp1)}));
-  EXPECT_EQ(v4.chains.at(epChain(s.web, webEp0)).rules,
-            (std::vector<std::string>{"ip saddr 10.244.1.2 jump mark-for-masquerade",
-                                      "meta l4proto tcp dnat to 10.244.1.2:8080"}));
-  EXPECT_EQ(v4.chains.at(epChain(s.web, webEp1)).rules.back(),
-            "meta l4proto tcp dnat to 10.244.2.3:8080");
-
+  // ClusterIP: masquerade from outside the pod CIDR, then DNAT to one of two endpoints at
+  // random, straight from an endpoint map (layout (c)); no endpoint chains.
+  std::vector<std::string> web;
+  for (const auto& r : v4.chains.at(svcChain(s.web)).rules) web.push_back(typedTargetId(r));
+  EXPECT_EQ(web, (std::vector<std::string>{
+                     "ip daddr 10.96.0.10 ip saddr != 10.244.0.0/16 jump mark-for-masquerade",
+                     typedTargetId(dnatViaMapText(s.web, "internal", 2))}));
+  EXPECT_EQ(mapEndpoints(v4, s.web),
+            (std::set<std::string>{"10.244.1.2 . 8080", "10.244.2.3 . 8080"}));
+  EXPECT_FALSE(v4.chains.contains(epChain(s.web, s.web.internal.endpoints[0])));
   // NodePort (eTP Cluster, same endpoints): masquerade, then the service chain.
   EXPECT_EQ(v4.chains.at(extChain(s.np)).rules,
             (std::vector<std::string>{"jump mark-for-masquerade", "goto " + svcChain(s.np)}));
   // UDP externalIP.
-  EXPECT_EQ(v4.chains.at(epChain(s.ext, s.ext.internal.endpoints[0])).rules.back(),
-            "meta l4proto udp dnat to 10.244.1.5:5353");
+  EXPECT_EQ(mapEndpoints(v4, s.ext), std::set<std::string>{"10.244.1.5 . 5353"});
+  // Hairpin: every endpoint's `ip . ip` pair, checked in postrouting.
+  EXPECT_EQ(v4.chains.at("nat-postrouting").rules,
+            (std::vector<std::string>{"ip saddr . ip daddr @hairpin jump mark-for-masquerade",
+                                      "jump masquerading"}));
+  EXPECT_TRUE(v4.sets.at("hairpin").elements.size() >= 4U);
+  EXPECT_NE(std::find(v4.sets.at("hairpin").elements.begin(),
+                      v4.sets.at("hairpin").elements.end(), "10.244.1.5 . 10.244.1.5"),
+            v4.sets.at("hairpin").elements.end());
   // LB with source ranges: the firewall chain; affinity: lookup before numgen, update in the
   // endpoint chain.
   EXPECT_EQ(v4.chains.at(fwChain(s.lb)).rules,
@@ -82,9 +85,9 @@ TEST_F(NftablesBackendTest, FullSyncReadsBackFromTheKernel) {
       << lb.rules[1];
   EXPECT_EQ(lb.rules[3], "numgen random mod 2 0 goto " + epChain(s.lb, s.lb.internal.endpoints[0]));
   const auto& lbEp = v4.chains.at(epChain(s.lb, s.lb.internal.endpoints[1])).rules;
-  ASSERT_EQ(lbEp.size(), 3U);
-  EXPECT_NE(lbEp[1].find("update @affinity"), std::string::npos) << lbEp[1];
-  EXPECT_NE(lbEp[1].find("timeout 3h"), std::string::npos) << lbEp[1];
+  ASSERT_EQ(lbEp.size(), 2U);
+  EXPECT_NE(lbEp[0].find("update @affinity"), std::string::npos) << lbEp[0];
+  EXPECT_NE(lbEp[0].find("timeout 3h"), std::string::npos) << lbEp[0];
   // No endpoints: no service chain at all.
   EXPECT_FALSE(v4.chains.contains(svcChain(s.empty)));
   // eTP Local without local endpoints: pods and the node still go to the service chain.
@@ -129,9 +132,9 @@ TEST_F(NftablesBackendTest, FullSyncReadsBackFromTheKernel) {
 
   // IPv6 in its own table.
   const NftTableText v6 = nftTable(Family::Ip6, "kpx");
-  EXPECT_EQ(v6.chains.at(epChain(s.web6, s.web6.internal.endpoints[0])).rules,
-            (std::vector<std::string>{"ip6 saddr fd00:10:244:1::2 jump mark-for-masquerade",
-                                      "meta l4proto tcp dnat to [fd00:10:244:1::2]:8080"}));
+  EXPECT_EQ(mapEndpoints(v6, s.web6), std::set<std::string>{"fd00:10:244:1::2 . 8080"});
+  EXPECT_EQ(v6.sets.at("hairpin").elements,
+            std::vector<std::string>{"fd00:10:244:1::2 . fd00:10:244:1::2"});
   EXPECT_EQ(elements(v6, "service-ips"),
             (std::set<std::string>{"fd00:96::10 . tcp . 80 : goto " + svcChain(s.web6) +
                                    " comment \"default/web6:http\""}));
@@ -173,23 +176,13 @@ TEST_F(NftablesBackendTest, IncrementalSyncTouchesOnlyTheChangedServicePort) {
   EXPECT_EQ(dp->stats().lastMessages, r.messages);
   expectKernelMatches(state);
 
-  const Handles after = handles(Family::Ip);
-  EXPECT_FALSE(after.chains.contains(epChain(a2, gone)));
-  EXPECT_TRUE(after.chains.contains(epChain(a2, added)));
-  // a's service chain is the same chain, rewritten; its kept endpoint chain is untouched.
-  EXPECT_EQ(after.chains.at(svcChain(a2)), before.chains.at(svcChain(a2)));
-  EXPECT_NE(after.rules.at(svcChain(a2)), before.rules.at(svcChain(a2)));
-  const std::string kept = epChain(a2, a2.internal.endpoints[0]);
-  EXPECT_EQ(after.rules.at(kept), before.rules.at(kept));
-  // Every other chain (base, helpers, b, c) has the same handle and the same rule handles.
-  for (const auto& [name, handle] : before.chains) {
-    if (name == svcChain(a2) || name == epChain(a2, gone)) continue;
-    ASSERT_TRUE(after.chains.contains(name)) << name;
-    EXPECT_EQ(after.chains.at(name), handle) << name;
-    EXPECT_EQ(after.of(name), before.of(name)) << name;
-  }
-  EXPECT_EQ(after.chains.size(), before.chains.size());
+  // Layout (c): the endpoint map's elements change, and no chain or rule at all (so the kernel
+  // does not revalidate the table). Every chain and rule keeps its handle.
+  EXPECT_EQ(handles(Family::Ip), before);
+  EXPECT_EQ(mapEndpoints(nftTable(Family::Ip, "kpx"), a2),
+            (std::set<std::string>{"10.244.1.1 . 8080", "10.244.1.3 . 8080"}));
   EXPECT_EQ(handles(Family::Ip6), before6) << "the IPv6 table is not touched";
+  (void)gone;
 
   // Remove c: its chains and elements go, nothing else changes.
   state.servicePorts.erase(c.get().key);
@@ -199,7 +192,7 @@ TEST_F(NftablesBackendTest, IncrementalSyncTouchesOnlyTheChangedServicePort) {
   expectKernelMatches(state);
   const Handles afterRemove = handles(Family::Ip);
   EXPECT_FALSE(afterRemove.chains.contains(svcChain(c)));
-  EXPECT_FALSE(afterRemove.chains.contains(epChain(c, c.get().internal.endpoints[0])));
+  EXPECT_TRUE(mapEndpoints(nftTable(Family::Ip, "kpx"), c).empty());
   EXPECT_EQ(afterRemove.rules.at(svcChain(b)), before.rules.at(svcChain(b)));
   const std::string v4ips = nft({"list", "map", "ip", "kpx", "service-ips"}).output;
   EXPECT_EQ(v4ips.find("10.96.1.3"), std::string::npos) << v4ips;
@@ -325,7 +318,7 @@ TEST_F(NftablesBackendTest, OneEndpointChangeCostsTheSameMessagesWhateverTheClus
           if (line.starts_with("\tchain ") && line.ends_with(" {"))
             want.insert(line.substr(7, line.size() - 9));
         }
-        EXPECT_EQ(got.size(), 16 + services * 4);  // + one endpoint, - one: 4 per service
+        EXPECT_EQ(got.size(), 16 + services);  // one chain per service: no endpoint chains
         EXPECT_TRUE(got == want) << "the kernel's chains differ from the plan's";
       }
     }
@@ -336,8 +329,8 @@ TEST_F(NftablesBackendTest, OneEndpointChangeCostsTheSameMessagesWhateverTheClus
   ASSERT_EQ(small.swapMessages.size(), 4U);
   ASSERT_EQ(large.swapMessages.size(), 4U);
   EXPECT_GT(large.fullMessages, 10 * small.fullMessages);
-  // Exactly the same messages for 100 and 2,000 services: a swap is the service chain's flush
-  // and rules, the new endpoint chain and its rules, the old one's flush and delete, the stamp.
+  // Exactly the same messages for 100 and 2,000 services: a swap is the endpoint map's element
+  // delete and add, the hairpin pair's delete and add, and the stamp.
   EXPECT_EQ(small.swapMessages, large.swapMessages);
   EXPECT_EQ(small.swapMessages[0], small.swapMessages[1]);
   EXPECT_LE(small.swapMessages[0], 16U);

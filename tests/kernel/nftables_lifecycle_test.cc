@@ -321,7 +321,7 @@ TEST_F(NftablesBackendTest, TableDeletedFromOutsideFailsTheDeltaAndTheNextSyncRe
   state = changed.state();
   SyncResult r = dp->sync(state, SyncKind::Incremental);
   ASSERT_FALSE(r.ok);
-  EXPECT_NE(r.error.find("add chain ip kpx " + epChain(changed.web, added)), std::string::npos)
+  EXPECT_NE(r.error.find("flush chain ip kpx " + svcChain(changed.web)), std::string::npos)
       << r.error;
   EXPECT_NE(r.error.find("No such file or directory"), std::string::npos) << r.error;
   EXPECT_EQ(dp->stats().incrementalSyncs, 0U);

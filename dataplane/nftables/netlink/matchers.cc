@@ -236,6 +236,16 @@ void dnatViaMap(RuleBuilder& r, Family family, uint32_t firstKey, uint32_t endpo
   r.nat(NatType::Dnat, family, Reg{0}, port, 0);
 }
 
+void dnatViaTargetMap(RuleBuilder& r, Family family, uint64_t target, uint32_t endpoints,
+                      std::string_view map) {
+  r.immediateU32(Reg{0}, static_cast<uint32_t>(target >> 32));
+  r.immediateU32(Reg{1}, static_cast<uint32_t>(target));
+  r.numgenRandom(endpoints, Reg{2});
+  r.lookup(map, Reg{0}, Reg{0});
+  const Reg port = Reg{0}.next(family == Family::Ip6 ? 16 : 4);
+  r.nat(NatType::Dnat, family, Reg{0}, port, 0);
+}
+
 void numgenSlotMatch(RuleBuilder& r, uint32_t slot, uint32_t endpoints) {
   if (slot >= endpoints) throw std::invalid_argument("numgen slot >= endpoints");
   // Slot i is tried only when slots 0..i-1 were not taken, so 1/(n-i) here makes every slot

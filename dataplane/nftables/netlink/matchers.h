@@ -122,6 +122,13 @@ void numgenSlotMatch(RuleBuilder& r, uint32_t slot, uint32_t endpoints);
 void dnatViaMap(RuleBuilder& r, Family family, uint32_t firstKey, uint32_t endpoints,
                 std::string_view map);
 
+// (c) as the backend uses it: the key is `<target id> . numgen random mod <endpoints>` (map
+//   type mark . mark . mark : addr . inet_service), the 64-bit target id as two immediates.
+//   A 64-bit id derived from the service port's name needs no allocator (the same in every
+//   process, so a restart still recognises its table) and does not collide in practice.
+void dnatViaTargetMap(RuleBuilder& r, Family family, uint64_t target, uint32_t endpoints,
+                      std::string_view map);
+
 // Session affinity, with one dynamic set for all services (kube-proxy has a set per endpoint).
 // Elements are `saddr . endpointKey` with a per-element timeout (set type ipv4_addr|ipv6_addr .
 // mark, flags dynamic,timeout); endpointKey is a 32-bit id the backend gives each endpoint of
