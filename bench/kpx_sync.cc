@@ -36,35 +36,40 @@ struct Stopwatch {
 };
 
 // The kernel's table, read back over netlink (not with dump(): its text rendering is
-// O(chains x rules)), holds `want`: one service-ips element per service port, one endpoint chain
-// per endpoint, and for `probe` exactly the endpoints synced.
+// O(chains x rules)), holds `want`: one service-ips element per service port, one endpoint-map
+// element per endpoint (layout (c)), and for `probe` exactly the endpoints synced.
 tl::expected<void, std::string> check(const ProxyState& want, const ServicePortKey& probe) {
   auto socket = nft::Socket::open();
   if (!socket) return tl::unexpected("socket: " + socket.error().str());
   nft::Reader reader(*socket);
   auto elements = reader.elements(nft::Family::Ip, nftables::kTable, nftables::kServiceIPs);
   if (!elements) return tl::unexpected("read service-ips: " + elements.error().str());
-  auto chains = reader.chains(nft::Family::Ip, nftables::kTable);
-  if (!chains) return tl::unexpected("read chains: " + chains.error().str());
-  std::set<std::string> names;
-  size_t endpointChains = 0;
-  for (const auto& c : *chains) {
-    endpointChains += c.name.starts_with("endpoint-") ? 1 : 0;
-    names.insert(c.name);
+  size_t endpointElements = 0;
+  std::set<std::string> probeEndpoints;
+  for (uint32_t shard = 0; shard < nftables::kEndpointMaps; ++shard) {
+    auto els = reader.elements(nft::Family::Ip, nftables::kTable, nftables::endpointMap(shard));
+    if (!els) return tl::unexpected("read " + nftables::endpointMap(shard) + ": " + els.error().str());
+    endpointElements += els->size();
+    for (const auto& e : *els) {
+      if (e.comment != probe.chainSuffix() || e.data.size() < 6) continue;
+      const IPAddr ip = IPAddr::fromBytes(IPFamily::V4, e.data.data());
+      probeEndpoints.insert(ip.str() + ":" + std::to_string(e.data[4] << 8 | e.data[5]));
+    }
   }
   size_t wantEndpoints = 0;
   for (const auto& [key, sp] : want.servicePorts) wantEndpoints += sp.internal.endpoints.size();
-  if (elements->size() != want.servicePorts.size() || endpointChains != wantEndpoints) {
+  if (elements->size() != want.servicePorts.size() || endpointElements != wantEndpoints) {
     return tl::unexpected("kernel holds " + std::to_string(elements->size()) +
-                          " service-ips elements and " + std::to_string(endpointChains) +
-                          " endpoint chains; synced " + std::to_string(want.servicePorts.size()) +
-                          " service ports, " + std::to_string(wantEndpoints) + " endpoints");
+                          " service-ips elements and " + std::to_string(endpointElements) +
+                          " endpoint-map elements; synced " +
+                          std::to_string(want.servicePorts.size()) + " service ports, " +
+                          std::to_string(wantEndpoints) + " endpoints");
   }
-  for (const auto& e : want.servicePorts.at(probe).internal.endpoints) {
-    if (!names.contains(nftables::endpointChain(probe, e))) {
-      return tl::unexpected(probe.str() + ": no chain for endpoint " + e.str());
-    }
-  }
+  std::set<std::string> wantProbe;
+  for (const auto& e : want.servicePorts.at(probe).internal.endpoints)
+    wantProbe.insert(e.ip.str() + ":" + std::to_string(e.port));
+  if (probeEndpoints != wantProbe)
+    return tl::unexpected(probe.str() + ": the endpoint maps hold other endpoints than synced");
   return {};
 }
 
