@@ -28,6 +28,7 @@ struct ObjectMeta {
   std::map<std::string, std::string> annotations;
 
   std::string key() const { return namespace_.empty() ? name : namespace_ + "/" + name; }
+  bool operator==(const ObjectMeta&) const = default;
 };
 
 // A port by number or by IANA name, as Kubernetes' IntOrString for targetPort.
@@ -85,6 +86,7 @@ struct Service {
   std::vector<LoadBalancerIngress> loadBalancerIngress;
   std::string trafficDistribution;  // "", "PreferClose", "PreferSameZone", "PreferSameNode"
   std::string externalName;
+  bool operator==(const Service&) const = default;
 };
 
 enum class AddressType : uint8_t { IPv4, IPv6, FQDN };
@@ -124,11 +126,13 @@ struct EndpointSlice {
   AddressType addressType = AddressType::IPv4;
   std::vector<EndpointPort> ports;
   std::vector<Endpoint> endpoints;
+  bool operator==(const EndpointSlice&) const = default;
 };
 
 struct NodeAddress {
   std::string type;  // InternalIP, ExternalIP, Hostname, ...
   std::string address;
+  bool operator==(const NodeAddress&) const = default;
 };
 
 struct Node {
@@ -141,6 +145,7 @@ struct Node {
   }
   // InternalIP addresses first, then ExternalIP: nodePortAddresses "primary".
   std::vector<IPAddr> primaryIPs() const;
+  bool operator==(const Node&) const = default;
 };
 
 }  // namespace kpx

@@ -1,7 +1,8 @@
 // `--source PATH`: Services, EndpointSlices (and legacy Endpoints) and Nodes from a YAML/JSON
-// file or directory, for running without an API server (DESIGN §5).
+// file or directory, for running without an API server (DESIGN §5). Re-read on change.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <stop_token>
 #include <string>
@@ -13,24 +14,41 @@
 
 namespace kpx::watch {
 
+struct FileSourceOptions {
+  // `--once`: read PATH, publish it, synced(), return; no watching.
+  bool once = false;
+  // Changes are applied once PATH has been quiet this long (editors and `kubectl`-style atomic
+  // writes touch a file several times in a row), and at the latest 10 debounces after the
+  // first change, so a file rewritten without pause still gets re-read.
+  std::chrono::milliseconds debounce{100};
+};
+
 class FileSource final : public Source {
  public:
-  explicit FileSource(std::filesystem::path path) : path_(std::move(path)) {}
+  explicit FileSource(std::filesystem::path path, FileSourceOptions options = {})
+      : path_(std::move(path)), options_(options) {}
 
-  // Reads PATH once and publishes it: upsert() for each valid object, invalid() for each
-  // problem (an invalid object, an unreadable or malformed file), then synced(), and returns.
-  // When PATH itself cannot be read there is no view to publish: invalid() gets one error naming
-  // PATH and run() returns WITHOUT calling synced(), so the caller can fail clearly.
+  // Reads PATH and publishes it: upsert() for each valid object, invalid() for each problem (an
+  // invalid object, an unreadable or malformed file), then synced(). When PATH itself cannot be
+  // read there is no view to publish: invalid() gets one error naming PATH and run() returns
+  // WITHOUT calling synced(), so the caller can fail clearly.
+  //
+  // Then, unless `once`, watches PATH (inotify on PATH and on its parent directory, so that
+  // replace-by-rename, a deleted and re-created file and a ConfigMap volume's "..data" swap are
+  // all seen) and after each burst of changes re-reads it and publishes only what changed:
+  // upsert() for new and changed objects, remove() for vanished ones. A file that no longer
+  // parses keeps its previous objects (see ManifestTracker). Returns promptly once `stop` is
+  // requested.
   void run(EventSink& sink, std::stop_token stop) override;
 
-  // One full read of PATH: what run() publishes. Re-reading on change (inotify) will call it
-  // again and diff the result against the previous read to emit removals.
+  // One full read of PATH, as `kpx plan` reads it.
   tl::expected<ParsedObjects, std::string> readAll() const { return loadManifests(path_); }
 
   const std::filesystem::path& path() const { return path_; }
 
  private:
   std::filesystem::path path_;
+  FileSourceOptions options_;
 };
 
 }  // namespace kpx::watch
@@ -38,6 +56,7 @@ class FileSource final : public Source {
 // The names proxy/cmd wires (DESIGN §1: only cmd/ knows the concrete sources).
 namespace kpx {
 using watch::FileSource;
+using watch::FileSourceOptions;
 using watch::loadManifests;
 using watch::ParsedObjects;
 }  // namespace kpx

@@ -20,41 +20,6 @@ tl::expected<std::unique_ptr<Dataplane>, std::string> makeDataplane(const std::s
   return tl::unexpected("--mode " + mode + ": not implemented yet");
 }
 
-int runRun(const RunOptions& o) {
-  if (!o.kubeconfig.empty()) return notImplemented("run --kubeconfig (watching an API server)");
-  if (o.source.empty()) return notImplemented("run without --source (in-cluster API access)");
-  if (!o.once) return notImplemented("run without --once (the long-running agent)");
-  auto config = toProxyConfig(o.state);
-  if (!config) {
-    std::fprintf(stderr, "kpx run: %s\n", config.error().c_str());
-    return 2;
-  }
-  auto dataplane = makeDataplane(o.mode);
-  if (!dataplane) {
-    std::fprintf(stderr, "kpx run: %s\n", dataplane.error().c_str());
-    return dataplane.error().find("not implemented") != std::string::npos ? 3 : 1;
-  }
-  auto planned = stateFromManifests(o.source, *config);
-  if (!planned) {
-    std::fprintf(stderr, "kpx run: %s\n", planned.error().c_str());
-    return 1;
-  }
-  const ProxyState* state = &planned->state;
-  const auto start = std::chrono::steady_clock::now();
-  const SyncResult result = (*dataplane)->sync(*state, SyncKind::Full);
-  const auto ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start);
-  if (!result.ok) {
-    std::fprintf(stderr, "kpx run: sync failed, previous rules left in place: %s\n",
-                 result.error.c_str());
-    return 1;
-  }
-  log::info("synced " + std::to_string(state->servicePorts.size()) + " service ports (" + o.mode +
-            ", " + std::to_string(result.messages) + " kernel messages, " +
-            std::to_string(static_cast<int>(ms.count())) + " ms)");
-  return 0;
-}
-
 int runDump(const DumpOptions& o) {
   auto dataplane = makeDataplane(o.mode);
   if (!dataplane) {

@@ -46,10 +46,9 @@ int main(int argc, char** argv) {
   auto* runCmd = app.add_subcommand("run", "Run the proxy: sync the kernel with the cluster");
   runCmd->add_option("--source", run.source,
                      "Manifests to serve (file or directory) instead of an API server");
-  runCmd->add_option("--kubeconfig", run.kubeconfig,
-                     "kubeconfig of the API server to watch (not implemented yet)");
   addModeOption(*runCmd, run.mode);
   addStateOptions(*runCmd, run.state);
+  addAgentOptions(*runCmd, run.state);  // also --kubeconfig and --master
   runCmd->add_flag("--once", run.once, "Sync once and exit (0 on success)");
 
   DumpOptions dump;
@@ -68,6 +67,9 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   kpx::log::setVerbosity(verbosity);
+  // An explicit --mode wins over the config file's mode (run.state decides the AgentConfig).
+  if (runCmd->count("--mode") > 0) run.state.mode = run.mode;
+  run.kubeconfig = run.state.kubeconfig.value_or("");
 
   if (*planCmd) return runPlan(plan);
   if (app.got_subcommand("version")) {

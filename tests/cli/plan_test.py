@@ -144,6 +144,31 @@ class Cli(unittest.TestCase):
         r = kpx("plan", "--source", EXAMPLES, "--format", "xml")
         self.assertNotEqual(r.returncode, 0)
 
+    def test_config_file_and_flags_over_it(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            config = os.path.join(tmp, "kube-proxy.yaml")
+            with open(config, "w") as f:
+                f.write("apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n"
+                        "hostnameOverride: kpx-demo-node\nclusterCIDR: 10.244.0.0/16\n"
+                        "mode: nftables\nnftables:\n  masqueradeAll: true\nnoSuchField: 1\n")
+            r = kpx("plan", "--source", EXAMPLES, "--config", config, "--format", "json")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            plan = json.loads(r.stdout)
+            self.assertEqual(plan["nodeName"], "kpx-demo-node")
+            self.assertTrue(plan["global"]["masqueradeAll"])
+            self.assertIn("noSuchField: unknown field", r.stderr)
+            r = kpx("plan", "--source", EXAMPLES, "--config", config, "--format", "json",
+                    "--node-name", "other", "--masquerade-all=false")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            plan = json.loads(r.stdout)
+            self.assertEqual(plan["nodeName"], "other")
+            self.assertFalse(plan["global"]["masqueradeAll"])
+            with open(config, "a") as f:
+                f.write("iptables:\n  syncPeriod: soon\n")
+            r = kpx("plan", "--source", EXAMPLES, "--config", config)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("iptables.syncPeriod: time: invalid duration", r.stderr)
+
     def test_help_and_version(self):
         r = kpx("--help")
         self.assertEqual(r.returncode, 0)
@@ -157,8 +182,7 @@ class Cli(unittest.TestCase):
         # None of these reaches the kernel: this test runs in the root network namespace.
         for args in (["run", "--source", EXAMPLES], ["run", "--kubeconfig", "/dev/null", "--once"],
                      ["run", "--source", EXAMPLES, "--once", "--mode", "iptables"],
-                     ["plan", "--source", EXAMPLES, "--mode", "ipvs"],
-                     ["plan", "--source", EXAMPLES, "--config", "/dev/null"]):
+                     ["plan", "--source", EXAMPLES, "--mode", "ipvs"]):
             r = kpx(*args)
             self.assertNotEqual(r.returncode, 0, args)
             self.assertIn("not implemented yet", r.stderr, args)

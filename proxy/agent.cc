@@ -1,0 +1,103 @@
+#include "proxy/agent.h"
+
+#include <cstdio>
+
+#include "proxy/build_state.h"
+#include "proxy/log.h"
+
+namespace kpx {
+namespace {
+
+double secondsBetween(Clock::TimePoint from, Clock::TimePoint to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+}  // namespace
+
+Agent::Agent(AgentOptions options, Dataplane& dataplane, const Clock& clock,
+             metrics::KubeProxyMetrics& metrics, AgentHooks hooks, WallClock wall)
+    : options_(std::move(options)),
+      dataplane_(dataplane),
+      clock_(clock),
+      metrics_(metrics),
+      hooks_(std::move(hooks)),
+      wall_(std::move(wall)),
+      queue_([this](bool first) { onQueued(first); }),
+      loop_(options_.runner, clock, [this](const SyncRequest& r) { return sync(r); },
+            [this](const SyncOutcome& o) {
+              if (hooks_.finished) hooks_.finished(o);
+            }) {}
+
+void Agent::onQueued(bool firstSync) {
+  // The first complete view is always a full sync: whatever the kernel holds from a previous
+  // run is adopted or replaced as a whole.
+  loop_.notify(firstSync ? SyncKind::Full : SyncKind::Incremental);
+  for (IPFamily f : options_.proxy.families) metrics_.syncQueued(f, wall_());
+  metrics_.serviceChanges(static_cast<double>(queue_.pendingServiceChanges()), 0);
+  metrics_.endpointChanges(static_cast<double>(queue_.pendingEndpointChanges()), 0);
+  if (hooks_.queued) hooks_.queued();
+}
+
+void Agent::observe(const DrainedChanges& changes) {
+  for (const ObjectError& e : changes.invalid) {
+    metrics_.invalidObject(e.kind.empty() ? std::string_view("unknown") : std::string_view(e.kind));
+  }
+  metrics_.serviceChanges(static_cast<double>(queue_.pendingServiceChanges()),
+                          static_cast<double>(changes.serviceChanges));
+  metrics_.endpointChanges(static_cast<double>(queue_.pendingEndpointChanges()),
+                           static_cast<double>(changes.endpointChanges));
+  unprogrammed_.insert(unprogrammed_.end(), changes.eventTimes.begin(), changes.eventTimes.end());
+}
+
+bool Agent::sync(const SyncRequest& request) {
+  const auto t0 = clock_.now();
+  observe(queue_.drainInto(cluster_));
+  ProxyState desired =
+      buildState(cluster_, cluster_.node(options_.proxy.nodeName), options_.proxy);
+  const bool full = request.kind == SyncKind::Full;
+  const SyncResult result = dataplane_.sync(desired, request.kind);
+  const auto t1 = clock_.now();
+  const double seconds = secondsBetween(t0, t1);
+  ++syncs_;
+  for (IPFamily f : options_.proxy.families) metrics_.syncDuration(f, full, seconds);
+
+  char line[160];
+  if (!result.ok) {
+    for (IPFamily f : options_.proxy.families) metrics_.syncFailed(f, options_.mode);
+    std::snprintf(line, sizeof line, "%s %s sync failed after %.1f ms (the previous rules stay; ",
+                  options_.modeName.c_str(), full ? "full" : "incremental", seconds * 1e3);
+    log::error(std::string(line) + "retrying with a full sync): " + result.error);
+    return false;
+  }
+  const double now = wall_();
+  for (IPFamily f : options_.proxy.families) {
+    metrics_.syncSucceeded(f, now);
+    double internal = 0, external = 0;
+    for (const auto& [key, sp] : desired.servicePorts) {
+      if (key.family != f) continue;
+      if (sp.internalPolicy == TrafficPolicy::Local && sp.internal.endpoints.empty()) ++internal;
+      if (sp.externalPolicy == TrafficPolicy::Local && sp.externallyAccessible() &&
+          sp.external.endpoints.empty())
+        ++external;
+    }
+    metrics_.noLocalEndpoints(f, internal, external);
+  }
+  // Event seen -> rules committed, per event (kubeproxy_network_programming_duration_seconds).
+  const auto programmed = std::chrono::steady_clock::now();
+  for (auto at : unprogrammed_) {
+    const double s = std::chrono::duration<double>(programmed - at).count();
+    for (IPFamily f : options_.proxy.families) metrics_.networkProgrammed(f, s);
+  }
+  unprogrammed_.clear();
+
+  std::snprintf(line, sizeof line, "synced %zu service ports (%s %s, %zu kernel messages, %.1f ms)",
+                desired.servicePorts.size(), options_.modeName.c_str(),
+                full ? "full" : "incremental", result.messages, seconds * 1e3);
+  if (full || result.messages > 0) log::info(line);
+  else log::debug(1, line);
+  if (hooks_.applied) hooks_.applied(applied_, desired);
+  applied_ = std::move(desired);
+  return true;
+}
+
+}  // namespace kpx

@@ -1,0 +1,77 @@
+// The one thing sources and the sync thread share (DESIGN §1): sources push object events from
+// their own threads; the sync thread drains them into its ClusterSnapshot right before a sync.
+// Nothing else crosses threads, so the store, the state and the dataplane need no locks.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "proxy/source.h"
+#include "proxy/store.h"
+
+namespace kpx {
+
+// What one drain changed, for the sync's decisions and kube-proxy's change metrics.
+struct DrainedChanges {
+  size_t serviceChanges = 0;   // upserts and deletes of Services
+  size_t endpointChanges = 0;  // upserts and deletes of EndpointSlices
+  size_t nodeChanges = 0;      // of this node's Node (or any Node: the sink cannot tell)
+  std::vector<ObjectError> invalid;
+  // When the oldest drained event arrived (for event-to-kernel latency).
+  std::optional<std::chrono::steady_clock::time_point> oldestEvent;
+  std::vector<std::chrono::steady_clock::time_point> eventTimes;  // every event's arrival
+  bool any() const { return serviceChanges + endpointChanges + nodeChanges > 0; }
+};
+
+class EventQueue final : public EventSink {
+ public:
+  // `wake` runs (in the source's thread, outside the queue's lock) after each event once the
+  // source has synced, and once at synced(): the agent passes SyncLoop::notify.
+  explicit EventQueue(std::function<void(bool firstSync)> wake) : wake_(std::move(wake)) {}
+
+  void upsert(Object object) override;
+  void remove(ObjectKind kind, const std::string& key) override;
+  void invalid(const ObjectError& error) override;
+  void synced() override;
+
+  // Applies every waiting event to `cluster`, in arrival order. Sync thread only.
+  DrainedChanges drainInto(ClusterSnapshot& cluster);
+
+  bool hasSynced() const;
+  // Events waiting (kubeproxy_sync_proxy_rules_*_changes_pending).
+  size_t pendingServiceChanges() const;
+  size_t pendingEndpointChanges() const;
+
+ private:
+  struct Upsert {
+    Object object;
+  };
+  struct Remove {
+    ObjectKind kind;
+    std::string key;
+  };
+  struct Invalid {
+    ObjectError error;
+  };
+  struct Event {
+    std::variant<Upsert, Remove, Invalid> what;
+    std::chrono::steady_clock::time_point at;
+  };
+  void push(Event event, std::optional<ObjectKind> kind);
+
+  std::function<void(bool)> wake_;
+  mutable std::mutex mutex_;
+  std::deque<Event> events_;
+  size_t pendingServices_ = 0;
+  size_t pendingEndpoints_ = 0;
+  bool synced_ = false;
+};
+
+}  // namespace kpx

@@ -1,0 +1,16 @@
+// Whether this node should receive load-balancer traffic (proxy_health.go NodeEligible): not
+// when it is being deleted or tainted by the cluster autoscaler for deletion. /healthz then
+// answers 503 so external load balancers drain the node before it goes.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kpx::health {
+
+inline constexpr std::string_view kToBeDeletedTaint = "ToBeDeletedByClusterAutoscaler";
+
+bool nodeEligible(bool hasDeletionTimestamp, const std::vector<std::string>& taintKeys);
+
+}  // namespace kpx::health
