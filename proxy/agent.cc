@@ -1,5 +1,6 @@
 #include "proxy/agent.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "proxy/build_state.h"
@@ -61,7 +62,7 @@ bool Agent::sync(const SyncRequest& request) {
   ++syncs_;
   for (IPFamily f : options_.proxy.families) metrics_.syncDuration(f, full, seconds);
 
-  char line[160];
+  char line[256];
   if (!result.ok) {
     for (IPFamily f : options_.proxy.families) metrics_.syncFailed(f, options_.mode);
     std::snprintf(line, sizeof line, "%s %s sync failed after %.1f ms (the previous rules stay; ",
@@ -84,15 +85,20 @@ bool Agent::sync(const SyncRequest& request) {
   }
   // Event seen -> rules committed, per event (kubeproxy_network_programming_duration_seconds).
   const auto programmed = std::chrono::steady_clock::now();
+  double oldestMs = 0;
+  for (auto at : unprogrammed_)
+    oldestMs = std::max(oldestMs, std::chrono::duration<double, std::milli>(programmed - at).count());
   for (auto at : unprogrammed_) {
     const double s = std::chrono::duration<double>(programmed - at).count();
     for (IPFamily f : options_.proxy.families) metrics_.networkProgrammed(f, s);
   }
   unprogrammed_.clear();
 
-  std::snprintf(line, sizeof line, "synced %zu service ports (%s %s, %zu kernel messages, %.1f ms)",
+  std::snprintf(line, sizeof line,
+                "synced %zu service ports (%s %s, %zu kernel messages, %.1f ms; oldest event to "
+                "kernel %.1f ms)",
                 desired.servicePorts.size(), options_.modeName.c_str(),
-                full ? "full" : "incremental", result.messages, seconds * 1e3);
+                full ? "full" : "incremental", result.messages, seconds * 1e3, oldestMs);
   if (full || result.messages > 0) log::info(line);
   else log::debug(1, line);
   if (hooks_.applied) hooks_.applied(applied_, desired);

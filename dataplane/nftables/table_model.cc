@@ -18,16 +18,22 @@ constexpr uint64_t kFnvBasis = 1469598103934665603ull;
 
 }  // namespace
 
+// FNV is a streaming hash: hashing the pieces in order equals hashing their concatenation, so
+// the stamp needs no temporary strings (a restart hashes 200,000+ objects at 10k services).
 uint64_t hashOf(const ChainDef& chain) {
-  uint64_t h = fnv(kFnvBasis, "chain\n" + chain.name);
-  if (chain.base) h = fnv(h, chain.base->type + std::to_string(chain.base->priority));
+  uint64_t h = fnv(fnv(kFnvBasis, "chain\n"), chain.name);
+  if (chain.base) h = fnv(fnv(h, chain.base->type), std::to_string(chain.base->priority));
   for (const auto& r : chain.rules) h = fnv(fnv(h, "\n"), r.text);
   return h;
 }
 
 uint64_t hashOf(const ElementDef& e) {
-  uint64_t h = fnv(kFnvBasis, "element\n" + e.map + "\n" + e.text() + "\n" + e.comment);
-  return h;
+  uint64_t h = fnv(fnv(fnv(fnv(kFnvBasis, "element\n"), e.map), "\n"), e.keyText);
+  if (e.verdict)
+    h = fnv(fnv(h, " : "), e.verdict->str());
+  else if (!e.dataText.empty())
+    h = fnv(fnv(h, " : "), e.dataText);
+  return fnv(fnv(h, "\n"), e.comment);
 }
 
 void TableModel::putChain(ChainDef chain, TableDelta& delta) {

@@ -6,8 +6,9 @@ Exit: 0 passed, 1 failed, 77 skipped (no root / netns / tools; the reason is pri
 
 Cases (IPv4; the per-semantic IPv4+IPv6 traffic matrix is test_services.py's job):
   - a manifest edited while kpx runs: traffic follows (FileSource on inotify, incremental syncs);
-  - healthz, livez, metrics (kube-proxy's names; `promtool check metrics` when installed) and a
-    health-check node port answering 200/503 with the local endpoint count;
+  - healthz, livez, metrics (kube-proxy's names; `promtool check metrics`, and a real Prometheus
+    scraping kpx and answering queries, when installed) and a health-check node port answering
+    200/503 with the local endpoint count;
   - `kill -9` then a restart: an established TCP connection through a ClusterIP survives;
   - UDP conntrack cleanup: a UDP flow pinned to an endpoint that goes away moves to another;
   - a kube-proxy KubeProxyConfiguration file (--config) is accepted and its addresses used;
@@ -211,6 +212,13 @@ class AgentCases(unittest.TestCase):
                         if line.strip() and "no_local_endpoints_total" not in line
                         and "iptables_total" not in line and "counter metrics should" not in line]
             self.assertEqual(problems, [], r.stdout + r.stderr)
+        # A real Prometheus (Debian's package) in the node namespace scrapes kpx and answers
+        # queries on kubeproxy_ series (tests/http/prometheus_scrape.py).
+        if shutil.which("prometheus"):
+            scrape = os.path.join(os.path.dirname(HERE), "http", "prometheus_scrape.py")
+            r = TOPO.exec("node", sys.executable, scrape, "--url",
+                          f"http://127.0.0.1:{METRICS}/metrics", check=False, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(d.stop(), 0, d.output())
 
     def test_kill_9_and_restart_keeps_an_established_connection(self):
