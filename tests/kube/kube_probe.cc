@@ -163,7 +163,13 @@ int main(int argc, char** argv) {
   }
 
   Output out;
-  out.print({{"op", "started"}});
+  // RSS is meaningless under AddressSanitizer (its quarantine keeps freed memory): say so.
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr bool kSanitized = true;
+#else
+  constexpr bool kSanitized = false;
+#endif
+  out.print({{"op", "started"}, {"sanitized", kSanitized}});
   auto source = kpx::makeKubeSource(connection, options);
   if (!source) {
     std::cerr << "kpx-kube-probe: " << source.error() << "\n";
