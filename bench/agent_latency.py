@@ -86,8 +86,8 @@ def main():
                                      "--source", src, "--node-name", "bench-node",
                                      "--cluster-cidr", "10.244.0.0/16",
                                      "--min-sync-period", a.min_sync_period,
-                                     "--healthz-bind-address", "127.0.0.1:0",
-                                     "--metrics-bind-address", "127.0.0.1:0"],
+                                     "--healthz-bind-address", "127.0.0.1:10256",
+                                     "--metrics-bind-address", "127.0.0.1:10249"],
                                     stdout=log, stderr=subprocess.STDOUT)
         t0 = time.monotonic()
         while "synced" not in open(log_path).read():
