@@ -179,14 +179,21 @@ class Cli(unittest.TestCase):
         self.assertTrue(r.stdout.startswith("kpx "))
 
     def test_unimplemented_commands_say_so(self):
-        # None of these reaches the kernel: this test runs in the root network namespace.
-        for args in (["run", "--source", EXAMPLES], ["run", "--kubeconfig", "/dev/null", "--once"],
-                     ["run", "--source", EXAMPLES, "--once", "--mode", "iptables"],
+        # None of these reaches the kernel: this test runs in the root network namespace, so it
+        # only uses backends that are not implemented (they fail before any netlink write) and
+        # never `kpx run` with a working source and backend (that would program this namespace).
+        for args in (["run", "--source", EXAMPLES, "--once", "--mode", "iptables"],
+                     ["run", "--source", EXAMPLES, "--mode", "ipvs"],
                      ["plan", "--source", EXAMPLES, "--mode", "ipvs"]):
             r = kpx(*args)
             self.assertNotEqual(r.returncode, 0, args)
             self.assertIn("not implemented yet", r.stderr, args)
 
+    def test_a_broken_kubeconfig_is_a_clear_error(self):
+        # The source fails before the agent starts: nothing is written to any kernel table.
+        r = kpx("run", "--kubeconfig", "/dev/null", "--once")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("kubeconfig /dev/null", r.stderr)
 
 if __name__ == "__main__":
     unittest.main(argv=sys.argv[:1], verbosity=2)
