@@ -16,27 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The whole file, or why it could not be read ("Permission denied").
-tl::expected<std::string, std::string> readFile(const fs::path& file) {
-  std::unique_ptr<FILE, int (*)(FILE*)> stream(std::fopen(file.c_str(), "rb"), &std::fclose);
-  if (!stream) return tl::unexpected(std::string(std::strerror(errno)));
-  std::string text;
-  char buffer[64 * 1024];
-  while (size_t n = std::fread(buffer, 1, sizeof buffer, stream.get())) text.append(buffer, n);
-  if (std::ferror(stream.get())) return tl::unexpected(std::string(std::strerror(errno)));
-  return text;
-}
-
-// A problem with a whole file rather than with an object in it.
-ObjectError fileError(std::string origin, std::string reason) {
-  return ObjectError{.kind = {},
-                     .object = {},
-                     .field = {},
-                     .value = {},
-                     .reason = std::move(reason),
-                     .origin = std::move(origin)};
-}
-
 ParsedObjects parseJsonText(std::string_view text, std::string_view origin) {
   ParsedObjects out;
   nlohmann::json document;
@@ -110,7 +89,7 @@ tl::expected<ParsedObjects, std::string> loadManifests(const fs::path& path) {
   if (!files) return tl::unexpected(files.error());
   ParsedObjects all;
   for (const fs::path& file : *files) {
-    auto text = readFile(file);
+    auto text = readManifestFile(file);
     if (!text) {
       // PATH named this file itself: nothing else to load, so it is PATH that is unreadable.
       if (files->size() == 1 && file == path)
@@ -125,6 +104,27 @@ tl::expected<ParsedObjects, std::string> loadManifests(const fs::path& path) {
                     std::to_string(all.errors.size()) + " invalid, " + std::to_string(all.ignored) +
                     " of other kinds");
   return all;
+}
+
+// The whole file, or why it could not be read ("Permission denied").
+tl::expected<std::string, std::string> readManifestFile(const fs::path& file) {
+  std::unique_ptr<FILE, int (*)(FILE*)> stream(std::fopen(file.c_str(), "rb"), &std::fclose);
+  if (!stream) return tl::unexpected(std::string(std::strerror(errno)));
+  std::string text;
+  char buffer[64 * 1024];
+  while (size_t n = std::fread(buffer, 1, sizeof buffer, stream.get())) text.append(buffer, n);
+  if (std::ferror(stream.get())) return tl::unexpected(std::string(std::strerror(errno)));
+  return text;
+}
+
+// A problem with a whole file rather than with an object in it.
+ObjectError fileError(std::string origin, std::string reason) {
+  return ObjectError{.kind = {},
+                     .object = {},
+                     .field = {},
+                     .value = {},
+                     .reason = std::move(reason),
+                     .origin = std::move(origin)};
 }
 
 }  // namespace kpx::watch

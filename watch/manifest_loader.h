@@ -38,4 +38,9 @@ tl::expected<std::vector<std::filesystem::path>, std::string> listManifestFiles(
 // be read (missing, permission denied), with a message naming it.
 tl::expected<ParsedObjects, std::string> loadManifests(const std::filesystem::path& path);
 
+// The whole file, or why it could not be read ("Permission denied").
+tl::expected<std::string, std::string> readManifestFile(const std::filesystem::path& file);
+// A problem with a whole file rather than with an object in it.
+ObjectError fileError(std::string origin, std::string reason);
+
 }  // namespace kpx::watch

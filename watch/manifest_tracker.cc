@@ -17,25 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-tl::expected<std::string, std::string> readText(const fs::path& file) {
-  std::unique_ptr<FILE, int (*)(FILE*)> stream(std::fopen(file.c_str(), "rb"), &std::fclose);
-  if (!stream) return tl::unexpected(std::string(std::strerror(errno)));
-  std::string text;
-  char buffer[64 * 1024];
-  while (size_t n = std::fread(buffer, 1, sizeof buffer, stream.get())) text.append(buffer, n);
-  if (std::ferror(stream.get())) return tl::unexpected(std::string(std::strerror(errno)));
-  return text;
-}
-
-ObjectError fileError(std::string origin, std::string reason) {
-  return ObjectError{.kind = {},
-                     .object = {},
-                     .field = {},
-                     .value = {},
-                     .reason = std::move(reason),
-                     .origin = std::move(origin)};
-}
-
 // A problem with the whole file (syntax error), not with one object in it.
 bool isFileLevel(const ObjectError& error) {
   return error.kind.empty() && error.object.empty();
@@ -53,7 +34,7 @@ tl::expected<std::vector<Object>, std::string> ManifestTracker::readFile(
   const auto previous = lastGood_.find(name);
   const std::vector<Object> kept =
       previous == lastGood_.end() ? std::vector<Object>{} : previous->second;
-  auto text = readText(file);
+  auto text = readManifestFile(file);
   if (!text) return tl::unexpected(text.error());
   ParsedObjects parsed = parseManifestText(*text, formatOf(file), name);
   const bool broken = std::any_of(parsed.errors.begin(), parsed.errors.end(), isFileLevel);
