@@ -82,7 +82,8 @@ def main():
     try:
         subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
         with open(log_path, "wb") as log:
-            proc = subprocess.Popen(["ip", "netns", "exec", ns, os.path.abspath(a.kpx), "run",
+            wrap = os.environ.get("KPX_WRAP", "").split()  # e.g. "heaptrack -o /tmp/kpx"
+            proc = subprocess.Popen(["ip", "netns", "exec", ns, *wrap, os.path.abspath(a.kpx), "run",
                                      "--source", src, "--node-name", "bench-node",
                                      "--cluster-cidr", "10.244.0.0/16",
                                      "--min-sync-period", a.min_sync_period,

@@ -5,6 +5,7 @@
 
 #include "proxy/build_state.h"
 #include "proxy/log.h"
+#include "proxy/state_changes.h"
 
 namespace kpx {
 namespace {
@@ -56,7 +57,7 @@ bool Agent::sync(const SyncRequest& request) {
   ProxyState desired =
       buildState(cluster_, cluster_.node(options_.proxy.nodeName), options_.proxy);
   const bool full = request.kind == SyncKind::Full;
-  const SyncResult result = dataplane_.sync(desired, request.kind);
+  const SyncResult result = dataplane_.sync(desired, request.kind, changesBetween(applied_, desired));
   const auto t1 = clock_.now();
   const double seconds = secondsBetween(t0, t1);
   ++syncs_;

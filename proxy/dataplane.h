@@ -6,7 +6,10 @@
 #include <string>
 #include <vector>
 
+#include <optional>
+
 #include "proxy/state.h"
+#include "proxy/state_changes.h"
 
 namespace kpx {
 
@@ -37,9 +40,35 @@ struct Inventory {
 class Dataplane {
  public:
   virtual ~Dataplane() = default;
-  virtual SyncResult sync(const ProxyState& desired, SyncKind kind) = 0;
+
+  // Converges the kernel to `desired`. `changes` names the ports that may differ from the
+  // state of the previous call, with their previous values: an Incremental sync looks at those
+  // ports only, so its cost follows the change, not the cluster. A Full sync (and any sync the
+  // backend cannot do incrementally, such as the first or the one after a failure) programs
+  // all of `desired` and ignores `changes`.
+  SyncResult sync(const ProxyState& desired, SyncKind kind, const StateChanges& changes) {
+    lastGiven_.reset();
+    return apply(desired, kind, changes);
+  }
+  // For callers that keep no record of what they changed (tests, one-shot commands): the
+  // changes are found by comparing with the state last given here, which is kept for that.
+  SyncResult sync(const ProxyState& desired, SyncKind kind) {
+    const StateChanges changes =
+        lastGiven_ ? changesBetween(*lastGiven_, desired) : StateChanges{.global = true, .before = {}};
+    SyncResult result = apply(desired, lastGiven_ ? kind : SyncKind::Full, changes);
+    if (result.ok) lastGiven_ = desired;
+    else lastGiven_.reset();
+    return result;
+  }
   virtual Inventory dump() = 0;
   virtual SyncResult cleanup() = 0;  // removes everything kpx owns; idempotent
+
+ protected:
+  virtual SyncResult apply(const ProxyState& desired, SyncKind kind,
+                           const StateChanges& changes) = 0;
+
+ private:
+  std::optional<ProxyState> lastGiven_;
 };
 
 }  // namespace kpx

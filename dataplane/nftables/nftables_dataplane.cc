@@ -195,7 +195,8 @@ SyncResult NftablesDataplane::incrementalSync(const ProxyState& desired) {
   return result;
 }
 
-SyncResult NftablesDataplane::sync(const ProxyState& desired, SyncKind kind) {
+SyncResult NftablesDataplane::apply(const ProxyState& desired, SyncKind kind,
+                                    const StateChanges& /*changes*/) {
   if (kind == SyncKind::Full || needFull_ || !applied_) return fullSync(desired);
   return incrementalSync(desired);
 }

@@ -26,7 +26,7 @@ class NftablesDataplane final : public Dataplane {
   // the first sync of a process and the one after any failure): the whole table in one
   // transaction, unless the kernel already holds exactly the desired table (restart), which is
   // adopted without a write.
-  SyncResult sync(const ProxyState& desired, SyncKind kind) override;
+  using Dataplane::sync;
   Inventory dump() override;
   SyncResult cleanup() override;
 
@@ -41,6 +41,9 @@ class NftablesDataplane final : public Dataplane {
     size_t lastMessages = 0;
   };
   const Stats& stats() const { return stats_; }
+
+ protected:
+  SyncResult apply(const ProxyState& desired, SyncKind kind, const StateChanges& changes) override;
 
  private:
   explicit NftablesDataplane(nft::Socket socket) : socket_(std::move(socket)) {}
