@@ -77,6 +77,8 @@ void reread(ManifestTracker& tracker, EventSink& sink, const std::stop_token& st
             const fs::path& path) {
   ManifestTracker::Changes changes;
   if (!tracker.refresh(sink, stop, &changes)) return;
+  log::debug(1, "re-read " + path.string() + ": " + std::to_string(changes.filesParsed) +
+                    " file(s) changed");
   if (changes.upserted + changes.removed + changes.invalid > 0)
     log::info("re-read " + path.string() + ": " + std::to_string(changes.upserted) +
               " added or changed, " + std::to_string(changes.removed) + " removed, " +

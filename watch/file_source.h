@@ -36,9 +36,10 @@ class FileSource final : public Source {
   // Then, unless `once`, watches PATH (inotify on PATH and on its parent directory, so that
   // replace-by-rename, a deleted and re-created file and a ConfigMap volume's "..data" swap are
   // all seen) and after each burst of changes re-reads it and publishes only what changed:
-  // upsert() for new and changed objects, remove() for vanished ones. A file that no longer
-  // parses keeps its previous objects (see ManifestTracker). Returns promptly once `stop` is
-  // requested.
+  // upsert() for new and changed objects, remove() for vanished ones. Only files that changed
+  // are parsed again, and the source keeps no copy of the objects (the sink has them). A file
+  // that no longer parses keeps its previous objects (see ManifestTracker). Returns promptly
+  // once `stop` is requested.
   void run(EventSink& sink, std::stop_token stop) override;
 
   // One full read of PATH, as `kpx plan` reads it.

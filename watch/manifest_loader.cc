@@ -64,23 +64,32 @@ ParsedObjects parseManifestText(std::string_view text, ManifestFormat format,
   return format == ManifestFormat::Json ? parseJsonText(text, origin) : parseYamlText(text, origin);
 }
 
-tl::expected<std::vector<fs::path>, std::string> listManifestFiles(const fs::path& path) {
+tl::expected<std::vector<std::string>, std::string> listManifestNames(const fs::path& path) {
   std::error_code ec;
   const fs::file_status status = fs::status(path, ec);
   if (ec) return tl::unexpected("cannot read " + path.string() + ": " + ec.message());
-  if (!fs::is_directory(status)) return std::vector<fs::path>{path};
+  if (!fs::is_directory(status)) return std::vector<std::string>{std::string()};
 
-  std::vector<fs::path> files;
+  std::vector<std::string> names;
   fs::directory_iterator it(path, ec);
   if (ec) return tl::unexpected("cannot read directory " + path.string() + ": " + ec.message());
   for (; it != fs::directory_iterator(); it.increment(ec)) {
     // is_regular_file follows symlinks: ConfigMap volumes hold symlinks to the real files.
     std::error_code typeError;
     if (isManifestFileName(it->path()) && it->is_regular_file(typeError))
-      files.push_back(it->path());
+      names.push_back(it->path().filename().string());
   }
   if (ec) return tl::unexpected("cannot read directory " + path.string() + ": " + ec.message());
-  std::sort(files.begin(), files.end());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+tl::expected<std::vector<fs::path>, std::string> listManifestFiles(const fs::path& path) {
+  auto names = listManifestNames(path);
+  if (!names) return tl::unexpected(names.error());
+  std::vector<fs::path> files;
+  files.reserve(names->size());
+  for (const std::string& name : *names) files.push_back(name.empty() ? path : path / name);
   return files;
 }
 

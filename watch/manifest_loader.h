@@ -31,6 +31,9 @@ ParsedObjects parseManifestText(std::string_view text, ManifestFormat format,
 // manifest files directly in the directory PATH, sorted by name. Fails when PATH cannot be read.
 tl::expected<std::vector<std::filesystem::path>, std::string> listManifestFiles(
     const std::filesystem::path& path);
+// The same by name in PATH: {""} when PATH is a file, else the file names, sorted.
+tl::expected<std::vector<std::string>, std::string> listManifestNames(
+    const std::filesystem::path& path);
 
 // Everything PATH holds, as `kpx plan` and FileSource read it: all files parsed, legacy
 // Endpoints dropped where real EndpointSlices exist for the same service. A file that cannot be

@@ -15,8 +15,11 @@
 namespace kpx::watch {
 
 // metadata: name, namespace ("default" for namespaced kinds when unset, as kubectl applies it;
-// none for cluster-scoped kinds), uid, resourceVersion, labels, annotations.
-ObjectMeta readMeta(const FieldReader& root, bool namespaced);
+// none for cluster-scoped kinds), resourceVersion, and the labels kpx reads (see read_meta.cc).
+// uid, annotations and other labels are type-checked but not kept; the annotations go to
+// `annotations` when given.
+ObjectMeta readMeta(const FieldReader& root, bool namespaced,
+                    std::map<std::string, std::string>* annotations = nullptr);
 
 Service readService(const FieldReader& root);
 EndpointSlice readEndpointSlice(const FieldReader& root);

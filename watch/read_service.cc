@@ -107,7 +107,8 @@ std::vector<SourceRangeText> sourceRangeTexts(
 
 Service readService(const FieldReader& root) {
   Service service;
-  service.meta = readMeta(root, /*namespaced=*/true);
+  std::map<std::string, std::string> annotations;
+  service.meta = readMeta(root, /*namespaced=*/true, &annotations);
   const FieldReader spec = root.object("spec");
   if (auto text = spec.string("type"))
     service.type = parseServiceType(*text).value_or(ServiceType::ClusterIP);
@@ -121,7 +122,7 @@ Service readService(const FieldReader& root) {
   if (auto text = spec.string("internalTrafficPolicy"))
     service.internalTrafficPolicy = parseTrafficPolicy(*text).value_or(TrafficPolicy::Cluster);
   service.healthCheckNodePort = toPort(spec.integer("healthCheckNodePort").value_or(0));
-  for (const SourceRangeText& range : sourceRangeTexts(spec, service.meta.annotations))
+  for (const SourceRangeText& range : sourceRangeTexts(spec, annotations))
     if (auto cidr = CIDR::parse(range.text)) service.loadBalancerSourceRanges.push_back(*cidr);
   service.loadBalancerIngress = readIngress(root);
   service.trafficDistribution = spec.string("trafficDistribution").value_or("");

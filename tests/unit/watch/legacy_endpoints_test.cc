@@ -25,7 +25,7 @@ TEST(LegacyEndpoints, OneSlicePerSubsetAndFamily) {
   EXPECT_EQ(v4.serviceName, "legacy-db");
   EXPECT_EQ(v4.addressType, AddressType::IPv4);
   EXPECT_EQ(v4.meta.labels.at(std::string(kServiceNameLabel)), "legacy-db");
-  EXPECT_EQ(v4.meta.labels.at("app"), "legacy-db");
+  EXPECT_FALSE(v4.meta.labels.contains("app"));  // copied, but only the labels kpx reads
   EXPECT_TRUE(isLegacySlice(v4));
   ASSERT_EQ(v4.endpoints.size(), 2u);
   EXPECT_EQ(v4.endpoints[0].addresses, std::vector<std::string>{"10.0.5.10"});

@@ -201,11 +201,13 @@ TEST(YamlTyping, QuotedLabelValuesAreStrings) {
   const Service s = testing::parseOne<Service>(R"(
 apiVersion: v1
 kind: Service
-metadata: {name: web, labels: {version: "2", enabled: "true"}}
+metadata:
+  name: web
+  labels: {service.kubernetes.io/service-proxy-name: "2", service.kubernetes.io/headless: "true"}
 spec: {clusterIP: 10.96.0.20, ports: [{port: 80}]}
 )");
-  EXPECT_EQ(s.meta.labels.at("version"), "2");
-  EXPECT_EQ(s.meta.labels.at("enabled"), "true");
+  EXPECT_EQ(s.meta.labels.at(std::string(kServiceProxyNameLabel)), "2");
+  EXPECT_EQ(s.meta.labels.at(std::string(kHeadlessLabel)), "true");
 }
 
 }  // namespace
