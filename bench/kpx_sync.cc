@@ -96,10 +96,14 @@ tl::expected<KpxRep, std::string> runKpxRep(const Workload& w, const ProxyState&
     if (auto c = check(a, probe); !c) return tl::unexpected("after full sync: " + c.error());
   }
 
+  // What the agent's state updater hands the dataplane for this change: the one port, with its
+  // previous value (the updater's own cost is the agent benchmark's, bench/agent_latency.py).
+  const StateChanges toB{.global = false, .before = {{probe, a.servicePorts.at(probe)}}};
+  const StateChanges toA{.global = false, .before = {{probe, b.servicePorts.at(probe)}}};
   for (int i = 0; i < changes; ++i) {
     const ProxyState& next = i % 2 == 0 ? b : a;
     Stopwatch watch;
-    r = (*dp)->sync(next, SyncKind::Incremental);
+    r = (*dp)->sync(next, SyncKind::Incremental, i % 2 == 0 ? toB : toA);
     rep.incremental.push_back(watch.stop(r.messages));
     if (!r.ok) return tl::unexpected("incremental sync " + std::to_string(i) + ": " + r.error);
     if (r.messages == 0) return tl::unexpected(std::string("incremental sync sent nothing"));

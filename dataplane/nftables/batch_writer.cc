@@ -12,9 +12,11 @@ void writeChainRules(nft::Batch& batch, nft::Family family, const ChainDef& chai
 }
 
 // Elements grouped per map, so that each map's elements pack into as few messages as fit.
-std::map<std::string, std::vector<nft::ElementSpec>> byMap(const std::vector<ElementDef>& list) {
+template <typename Range, typename Get>
+std::map<std::string, std::vector<nft::ElementSpec>> byMap(const Range& list, Get get) {
   std::map<std::string, std::vector<nft::ElementSpec>> out;
-  for (const auto& e : list) {
+  for (const auto& item : list) {
+    const ElementDef& e = get(item);
     nft::ElementSpec spec;
     spec.key = e.key;
     spec.verdict = e.verdict;
@@ -37,19 +39,21 @@ void writeRule(nft::Batch& batch, nft::Family family, const std::string& chain,
 }
 
 void writeDelta(nft::Batch& batch, nft::Family family, const TableDelta& delta) {
-  for (const ChainDef* chain : delta.addChains)
-    batch.addChain(family, kTable, nft::ChainSpec{chain->name, chain->base, ""});
-  for (const ChainDef* chain : delta.rewriteChains) {
-    batch.flushChain(family, kTable, chain->name);
-    writeChainRules(batch, family, *chain);
+  for (const auto& [name, chain] : delta.addedChains())
+    batch.addChain(family, kTable, nft::ChainSpec{chain.name, chain.base, ""});
+  for (const auto& [name, chain] : delta.rewrittenChains()) {
+    batch.flushChain(family, kTable, chain.name);
+    writeChainRules(batch, family, chain);
   }
-  for (const ChainDef* chain : delta.addChains) writeChainRules(batch, family, *chain);
-  for (const auto& [map, specs] : byMap(delta.removeElements))
+  for (const auto& [name, chain] : delta.addedChains()) writeChainRules(batch, family, chain);
+  for (const auto& [map, specs] :
+       byMap(delta.removedElements(), [](const ElementDef& e) -> const ElementDef& { return e; }))
     batch.deleteElements(family, kTable, map, specs);
-  for (const auto& [map, specs] : byMap(delta.addElements))
+  for (const auto& [map, specs] :
+       byMap(delta.addedElements(), [](const auto& kv) -> const ElementDef& { return kv.second; }))
     batch.addElements(family, kTable, map, specs);
-  for (const auto& name : delta.removeChains) batch.flushChain(family, kTable, name);
-  for (const auto& name : delta.removeChains) batch.deleteChain(family, kTable, name);
+  for (const auto& name : delta.removedChains()) batch.flushChain(family, kTable, name);
+  for (const auto& name : delta.removedChains()) batch.deleteChain(family, kTable, name);
 }
 
 }  // namespace kpx::nftables

@@ -1,6 +1,9 @@
 #include "dataplane/nftables/nftables_dataplane.h"
 
+#include <malloc.h>
+
 #include <chrono>
+#include <functional>
 
 #include "dataplane/nftables/batch_writer.h"
 #include "dataplane/nftables/elements.h"
@@ -35,18 +38,31 @@ nft::ElementSpec stampElement(uint64_t stamp) {
   return e;
 }
 
-// Renders one family's whole table into `table` (fresh), recording every object in `delta`.
-void buildTable(IPFamily family, const ProxyState& state, TableModel& model, TableDelta& delta,
-                std::vector<std::string>& problems) {
+// Ports rendered into one delta before it is written to the batch during a full sync: bounds
+// the memory a full sync holds at once (a whole 10k-service table rendered is ~200 MB), at the
+// cost of a few more element messages (each chunk packs its own).
+constexpr size_t kPortsPerChunk = 2000;
+
+// Renders one family's whole table into `model` (fresh). With a delta, writes it out every
+// kPortsPerChunk ports through `flush`; without, only the stamp and the claims are computed.
+void buildTable(IPFamily family, const ProxyState& state, TableModel& model, TableDelta* delta,
+                std::vector<std::string>& problems,
+                const std::function<void(TableDelta&)>& flush = {}) {
   const auto& g = state.global;
   BaseRendering base = renderBase(family, g, nodePortAddresses(g.nodePortAddresses));
   model.setBaseChains(std::move(base.chains), delta);
   model.setBaseElements(kNodePortIPs, std::move(base.elements), delta);
+  size_t inChunk = 0;
   for (const auto& [key, sp] : state.servicePorts) {
     if (key.family != family) continue;
-    model.setPort(key, renderPort(sp, g), delta, problems);
+    const PortRendering r = renderPort(sp, g);
+    model.updatePort(key, nullptr, &r, delta, problems);
+    if (delta && flush && ++inChunk == kPortsPerChunk) {
+      flush(*delta);
+      delta->clear();
+      inChunk = 0;
+    }
   }
-  model.setBaseElements(kClusterIPs, clusterIPElements(family, state), delta);
 }
 
 bool serves(const ProxyState& state, IPFamily family) {
@@ -96,85 +112,86 @@ bool NftablesDataplane::adoptIfInPlace(const std::map<IPFamily, FamilyTable>& fr
 
 SyncResult NftablesDataplane::fullSync(const ProxyState& desired) {
   std::map<IPFamily, FamilyTable> fresh;
-  std::map<IPFamily, TableDelta> deltas;
   std::vector<std::string> problems;
+  if (firstSync_) {
+    // A restart onto our own, identical table: nothing to write, connections untouched. The
+    // stamp is computed without rendering anything into a batch.
+    for (IPFamily family : kFamilies)
+      if (serves(desired, family)) buildTable(family, desired, fresh[family].model, nullptr, problems);
+    if (adoptIfInPlace(fresh)) {
+      for (const auto& p : problems) log::warn("nftables: " + p);
+      log::info("nftables: kpx tables already hold the desired state; adopted without changes");
+      ++stats_.adoptedTables;
+      stats_.lastMessages = 0;
+      tables_ = std::move(fresh);
+      needFull_ = false;
+      firstSync_ = false;
+      ++stats_.fullSyncs;
+      return {true, "", 0};
+    }
+    fresh.clear();
+    problems.clear();
+  }
+  nft::Batch batch;
   for (IPFamily family : kFamilies) {
+    const auto f = nftFamily(family);
+    // add + delete + add: replaces the table whether or not it existed, in one transaction.
+    batch.addTable(f, {std::string(kTable), ""});
+    batch.deleteTable(f, kTable);
     if (!serves(desired, family)) continue;
-    auto& t = fresh[family];
-    buildTable(family, desired, t.model, deltas[family], problems);
+    batch.addTable(f, {std::string(kTable), "kpx: Kubernetes services; managed by kpx"});
+    const BaseRendering base = renderBase(family, desired.global, {});
+    for (const auto& set : base.sets) batch.addSet(f, kTable, set);
+    batch.addSet(f, kTable, stampSet());
+    auto& table = fresh[family];
+    TableDelta delta;
+    buildTable(family, desired, table.model, &delta, problems,
+               [&](TableDelta& d) { writeDelta(batch, f, d); });
+    writeDelta(batch, f, delta);
+    const nft::ElementSpec stamp = stampElement(table.model.stamp());
+    batch.addElements(f, kTable, kStampSet, std::span(&stamp, 1));
   }
   for (const auto& p : problems) log::warn("nftables: " + p);
-
-  if (firstSync_ && adoptIfInPlace(fresh)) {
-    // A restart onto our own, identical table: nothing to write, connections untouched.
-    log::info("nftables: kpx tables already hold the desired state; adopted without changes");
-    ++stats_.adoptedTables;
-  } else {
-    nft::Batch batch;
-    for (IPFamily family : kFamilies) {
-      const auto f = nftFamily(family);
-      // add + delete + add: replaces the table whether or not it existed, in one transaction.
-      batch.addTable(f, {std::string(kTable), ""});
-      batch.deleteTable(f, kTable);
-      if (!fresh.contains(family)) continue;
-      batch.addTable(f, {std::string(kTable), "kpx: Kubernetes services; managed by kpx"});
-      const BaseRendering base = renderBase(family, desired.global, {});
-      for (const auto& set : base.sets) batch.addSet(f, kTable, set);
-      batch.addSet(f, kTable, stampSet());
-      writeDelta(batch, f, deltas[family]);
-      const nft::ElementSpec stamp = stampElement(fresh[family].model.stamp());
-      batch.addElements(f, kTable, kStampSet, std::span(&stamp, 1));
-    }
-    SyncResult result = commit(batch, "full sync");
-    if (!result.ok) return result;
-  }
+  SyncResult result = commit(batch, "full sync");
+  batch = nft::Batch();
+  // The batch and the renderings of a whole table were tens of MB, freed now; glibc keeps
+  // freed heap mapped unless asked, which would leave the agent's RSS at the full sync's peak.
+  malloc_trim(0);
+  if (!result.ok) return result;
   tables_ = std::move(fresh);
-  applied_ = desired;
   needFull_ = false;
   firstSync_ = false;
   ++stats_.fullSyncs;
-  return {true, "", stats_.lastMessages};
+  return result;
 }
 
-SyncResult NftablesDataplane::incrementalSync(const ProxyState& desired) {
-  const StateDiff d = diff(*applied_, desired);
-  if (d.globalChanged) return fullSync(desired);
-  SyncResult result;
-  if (d.empty()) {
-    applied_ = desired;
-    return result;
-  }
-  // cluster-ips is rebuilt from every service: only worth it when a ClusterIP may have
-  // come or gone (an endpoint change, the common case, cannot change it).
-  bool clusterIPsMayChange = !d.added.empty() || !d.removed.empty();
-  for (const auto& key : d.changed)
-    if (applied_->servicePorts.at(key).clusterIP != desired.servicePorts.at(key).clusterIP)
-      clusterIPsMayChange = true;
+SyncResult NftablesDataplane::incrementalSync(const ProxyState& desired,
+                                              const StateChanges& changes) {
+  if (changes.global) return fullSync(desired);
   nft::Batch batch;
   std::vector<std::string> problems;
   for (auto& [family, table] : tables_) {
     TableDelta delta;
     const uint64_t before = table.model.stamp();
-    for (const auto& key : d.removed) {
+    for (const auto& [key, previous] : changes.before) {
       if (key.family != family) continue;
-      table.model.setPort(key, std::nullopt, delta, problems);
-    }
-    for (const auto* list : {&d.added, &d.changed}) {
-      for (const auto& key : *list) {
-        if (key.family != family) continue;
-        table.model.setPort(key, renderPort(desired.servicePorts.at(key), desired.global), delta,
-                            problems);
-      }
+      auto now = desired.servicePorts.find(key);
+      const ServicePortState* next = now == desired.servicePorts.end() ? nullptr : &now->second;
+      if (previous && next && *previous == *next) continue;  // listed, but unchanged
+      std::optional<PortRendering> was, will;
+      if (previous) was = renderPort(*previous, desired.global);
+      if (next) will = renderPort(*next, desired.global);
+      table.model.updatePort(key, was ? &*was : nullptr, will ? &*will : nullptr, &delta,
+                             problems);
     }
     // Ports that lost an element to another port's claim get another chance: the claimant
     // may be gone now.
     for (const auto& key : table.model.conflictedPorts()) {
       auto it = desired.servicePorts.find(key);
-      if (it != desired.servicePorts.end())
-        table.model.setPort(key, renderPort(it->second, desired.global), delta, problems);
+      if (it == desired.servicePorts.end()) continue;
+      const PortRendering r = renderPort(it->second, desired.global);
+      table.model.updatePort(key, &r, &r, &delta, problems);
     }
-    if (clusterIPsMayChange)
-      table.model.setBaseElements(kClusterIPs, clusterIPElements(family, desired), delta);
     if (delta.empty()) continue;
     const auto f = nftFamily(family);
     writeDelta(batch, f, delta);
@@ -184,21 +201,16 @@ SyncResult NftablesDataplane::incrementalSync(const ProxyState& desired) {
     batch.addElements(f, kTable, kStampSet, std::span(&newStamp, 1));
   }
   for (const auto& p : problems) log::warn("nftables: " + p);
-  result = commit(batch, "incremental sync");
+  SyncResult result = commit(batch, "incremental sync");
   if (!result.ok) return result;
-  // Only the ports that changed are copied: copying the whole state (100,000 endpoints at 10k
-  // services) would make every sync cost O(cluster) again.
-  for (const auto& key : d.removed) applied_->servicePorts.erase(key);
-  for (const auto* list : {&d.added, &d.changed})
-    for (const auto& key : *list) applied_->servicePorts.insert_or_assign(key, desired.servicePorts.at(key));
   ++stats_.incrementalSyncs;
   return result;
 }
 
 SyncResult NftablesDataplane::apply(const ProxyState& desired, SyncKind kind,
-                                    const StateChanges& /*changes*/) {
-  if (kind == SyncKind::Full || needFull_ || !applied_) return fullSync(desired);
-  return incrementalSync(desired);
+                                    const StateChanges& changes) {
+  if (kind == SyncKind::Full || needFull_) return fullSync(desired);
+  return incrementalSync(desired, changes);
 }
 
 Inventory NftablesDataplane::dump() {
@@ -221,7 +233,6 @@ SyncResult NftablesDataplane::cleanup() {
   SyncResult result = commit(batch, "cleanup");
   if (result.ok) {
     tables_.clear();
-    applied_.reset();
     needFull_ = true;
   }
   return result;
@@ -234,13 +245,13 @@ std::string NftablesDataplane::renderText(const ProxyState& state) {
     TableModel model;
     TableDelta delta;
     std::vector<std::string> problems;
-    buildTable(family, state, model, delta, problems);
+    buildTable(family, state, model, &delta, problems);
     const std::string fam(ipKeyword(family));
     out += "table " + fam + " " + std::string(kTable) + " {\n";
     for (const auto& set : renderBase(family, state.global, {}).sets) {
       out += "\t" + std::string(set.isMap() ? "map " : "set ") + set.name + " {\n";
       bool any = false;
-      for (const auto& [id, e] : model.elements()) {
+      for (const auto& [id, e] : delta.addedElements()) {
         if (e.map != set.name) continue;
         out += std::string(any ? ",\n" : "\t\telements = { ") + (any ? "\t\t\t     " : "") +
                e.text() + (e.comment.empty() ? "" : " comment \"" + e.comment + "\"");
@@ -248,7 +259,7 @@ std::string NftablesDataplane::renderText(const ProxyState& state) {
       }
       out += any ? " }\n\t}\n" : "\t}\n";
     }
-    for (const auto& [name, chain] : model.chains()) {
+    for (const auto& [name, chain] : delta.addedChains()) {
       out += "\n\tchain " + name + " {\n";
       if (chain.base)
         out += "\t\ttype " + chain.base->type + " hook " +

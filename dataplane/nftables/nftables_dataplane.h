@@ -1,6 +1,7 @@
 // The nftables backend (DESIGN §4): tables `ip kpx` and `ip6 kpx`, programmed in-process with
 // libnftnl + libmnl, one netlink batch (one atomic transaction) per sync. It keeps what it
-// applied and sends only the difference; a full sync replaces its tables in one transaction.
+// applied (compactly: table_model.h) and sends only the difference, looking only at the ports
+// StateChanges names; a full sync replaces its tables in one transaction.
 #pragma once
 
 #include <memory>
@@ -53,13 +54,12 @@ class NftablesDataplane final : public Dataplane {
   };
 
   SyncResult fullSync(const ProxyState& desired);
-  SyncResult incrementalSync(const ProxyState& desired);
+  SyncResult incrementalSync(const ProxyState& desired, const StateChanges& changes);
   bool adoptIfInPlace(const std::map<IPFamily, FamilyTable>& fresh);
   SyncResult commit(nft::Batch& batch, const char* what);
 
   nft::Socket socket_;
   std::map<IPFamily, FamilyTable> tables_;
-  std::optional<ProxyState> applied_;
   bool needFull_ = true;
   bool firstSync_ = true;
   Stats stats_;

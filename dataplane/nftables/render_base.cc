@@ -106,23 +106,10 @@ BaseRendering renderBase(IPFamily family, const GlobalState& g,
       if (ip.family() != family || !seen.insert(ip).second) continue;
       const KeyBytes key = addrKey(ip);
       b.elements.push_back(ElementDef{std::string(kNodePortIPs), key.bytes, std::nullopt,
-                                      key.text, "", {}, "", false});
+                                      key.text, "", {}, "", Sharing::Unique});
     }
   }
   return b;
-}
-
-std::vector<ElementDef> clusterIPElements(IPFamily family, const ProxyState& state) {
-  std::set<IPAddr> ips;
-  for (const auto& [key, sp] : state.servicePorts)
-    if (key.family == family) ips.insert(sp.clusterIP);
-  std::vector<ElementDef> out;
-  out.reserve(ips.size());
-  for (const auto& ip : ips) {
-    const KeyBytes key = addrKey(ip);
-    out.push_back(ElementDef{std::string(kClusterIPs), key.bytes, std::nullopt, key.text, "", {}, "", false});
-  }
-  return out;
 }
 
 }  // namespace kpx::nftables

@@ -13,7 +13,5 @@ namespace kpx::nftables {
 BaseRendering renderBase(IPFamily family, const GlobalState& global,
                          const std::vector<IPAddr>& nodePortIPs);
 
-// cluster-ips: every ClusterIP of `family` in the state (unknown ports on them are rejected).
-std::vector<ElementDef> clusterIPElements(IPFamily family, const ProxyState& state);
 
 }  // namespace kpx::nftables

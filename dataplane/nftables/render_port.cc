@@ -55,6 +55,11 @@ class PortRenderer {
     } else {
       element(kNoEndpointServices, vipKey(sp_.clusterIP, sp_.port), emptyVerdict(sp_.internal));
     }
+    // Every ClusterIP in use, for the check that rejects traffic to a ClusterIP's unserved
+    // ports; the ports of one service share it.
+    const KeyBytes ip = addrKey(sp_.clusterIP);
+    out_.elements.push_back(ElementDef{std::string(kClusterIPs), ip.bytes, std::nullopt, ip.text,
+                                       "", {}, "", Sharing::Shared});
     if (sp_.externallyAccessible()) renderExternal(svc, internalServed);
     for (const auto& ep : endpoints_) out_.chains.push_back(endpointChainDef(ep));
     return std::move(out_);
@@ -71,7 +76,7 @@ class PortRenderer {
 
   void element(std::string_view map, const KeyBytes& key, nft::Verdict verdict) {
     out_.elements.push_back(
-        ElementDef{std::string(map), key.bytes, std::move(verdict), key.text, sp_.key.str(), {}, "", false});
+        ElementDef{std::string(map), key.bytes, std::move(verdict), key.text, sp_.key.str(), {}, "", Sharing::Exclusive});
   }
 
   void addInternalMasquerade(ChainDef& chain) const {
@@ -99,7 +104,7 @@ class PortRenderer {
     for (const auto& ep : eps) {
       const KeyBytes pair = addrPairKey(ep.ip, ep.ip);
       out_.elements.push_back(ElementDef{std::string(kHairpin), pair.bytes, std::nullopt,
-                                         pair.text, "", {}, "", true});
+                                         pair.text, "", {}, "", Sharing::Shared});
     }
     if (!sp_.affinityTimeoutSeconds) {
       const uint64_t target = targetId(sp_.key, targetName);
@@ -109,7 +114,7 @@ class PortRenderer {
         const KeyBytes key = targetSlotKey(target, i);
         const KeyBytes data = endpointData(eps[i].ip, eps[i].port);
         out_.elements.push_back(ElementDef{map, key.bytes, std::nullopt, key.text,
-                                           sp_.key.chainSuffix(), data.bytes, data.text, false});
+                                           sp_.key.chainSuffix(), data.bytes, data.text, Sharing::Unique});
       }
       return;
     }

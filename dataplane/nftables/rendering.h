@@ -32,6 +32,19 @@ struct ChainDef {
   bool sameRules(const ChainDef& other) const { return rules == other.rules; }
 };
 
+// Who may hold an element of a given (map, key).
+enum class Sharing : uint8_t {
+  // One service port; another port wanting the same key is a conflict the sync reports (two
+  // services claiming one VIP and port).
+  Exclusive,
+  // Any number of ports (the hairpin pair of an endpoint that serves two ports, the ClusterIP
+  // of a multi-port service): the table keeps it while any port wants it.
+  Shared,
+  // Unique by construction: the key embeds the port's own id (endpoint-map slots), so no other
+  // port can want it and the table keeps no record of who holds it.
+  Unique,
+};
+
 // One element of a named set or map. Identity: (map, key).
 struct ElementDef {
   std::string map;
@@ -41,9 +54,7 @@ struct ElementDef {
   std::string comment;                  // "default/web:http", shown by nft list
   std::vector<uint8_t> data;            // data maps, register layout
   std::string dataText;                 // "10.244.1.2 . 8080"
-  // Several service ports may want the same element (the hairpin pair of an endpoint that
-  // serves two ports): the table keeps it while any port does, instead of calling it a conflict.
-  bool shared = false;
+  Sharing sharing = Sharing::Exclusive;
 
   std::string text() const {
     if (verdict) return keyText + " : " + verdict->str();

@@ -1,7 +1,7 @@
 #include "dataplane/nftables/table_model.h"
 
-#include <algorithm>
-#include <set>
+#include <unordered_set>
+#include <utility>
 
 namespace kpx::nftables {
 namespace {
@@ -15,6 +15,29 @@ uint64_t fnv(uint64_t h, std::string_view text) {
 }
 
 constexpr uint64_t kFnvBasis = 1469598103934665603ull;
+
+std::string keyString(const ElementDef& e) { return std::string(e.key.begin(), e.key.end()); }
+
+// A rendering's elements by id, in rendering order, the first of duplicates kept (the same VIP
+// listed twice in one port is one element).
+struct IndexedElements {
+  std::vector<std::pair<std::string, const ElementDef*>> order;
+  std::unordered_map<std::string, const ElementDef*> byId;
+
+  explicit IndexedElements(const PortRendering* r) {
+    if (r == nullptr) return;
+    order.reserve(r->elements.size());
+    byId.reserve(r->elements.size());
+    for (const auto& e : r->elements) {
+      std::string id = elementId(e);
+      if (byId.try_emplace(id, &e).second) order.emplace_back(std::move(id), &e);
+    }
+  }
+  const ElementDef* find(const std::string& id) const {
+    auto it = byId.find(id);
+    return it == byId.end() ? nullptr : it->second;
+  }
+};
 
 }  // namespace
 
@@ -36,150 +59,187 @@ uint64_t hashOf(const ElementDef& e) {
   return fnv(fnv(h, "\n"), e.comment);
 }
 
-void TableModel::putChain(ChainDef chain, TableDelta& delta) {
-  auto it = chains_.find(chain.name);
-  if (it == chains_.end()) {
-    stamp_ ^= hashOf(chain);
-    auto [pos, _] = chains_.emplace(chain.name, std::move(chain));
-    // Removed earlier in this sync: the kernel still has it, with its old rules.
-    if (std::erase(delta.removeChains, pos->first) > 0)
-      delta.rewriteChains.push_back(&pos->second);
-    else
-      delta.addChains.push_back(&pos->second);
+std::string elementId(const ElementDef& e) {
+  std::string id;
+  id.reserve(e.map.size() + 1 + e.key.size());
+  id.append(e.map).push_back('\0');
+  id.append(e.key.begin(), e.key.end());
+  return id;
+}
+
+void TableDelta::addChain(ChainDef chain) {
+  // Removed earlier in this sync: the kernel still has it, with its old rules.
+  if (removeChains_.erase(chain.name) > 0) {
+    rewriteChain(std::move(chain));
     return;
   }
-  if (it->second.sameRules(chain)) return;
-  stamp_ ^= hashOf(it->second) ^ hashOf(chain);
-  it->second = std::move(chain);
-  // A chain removed and re-added within one sync is a rewrite of the existing chain.
-  if (std::find(delta.addChains.begin(), delta.addChains.end(), &it->second) ==
-          delta.addChains.end() &&
-      std::find(delta.rewriteChains.begin(), delta.rewriteChains.end(), &it->second) ==
-          delta.rewriteChains.end())
-    delta.rewriteChains.push_back(&it->second);
+  std::string name = chain.name;
+  addChains_.insert_or_assign(std::move(name), std::move(chain));
 }
 
-void TableModel::dropChain(const std::string& name, TableDelta& delta) {
-  auto it = chains_.find(name);
-  if (it == chains_.end()) return;
-  stamp_ ^= hashOf(it->second);
-  std::erase(delta.addChains, &it->second);
-  std::erase(delta.rewriteChains, &it->second);
-  delta.removeChains.push_back(name);
-  chains_.erase(it);
+void TableDelta::rewriteChain(ChainDef chain) {
+  auto& target = addChains_.contains(chain.name) ? addChains_ : rewriteChains_;
+  std::string name = chain.name;
+  target.insert_or_assign(std::move(name), std::move(chain));
 }
 
-void TableModel::putElement(ElementDef element, TableDelta& delta) {
-  ElementId id{element.map, element.key};
-  auto it = elements_.find(id);
-  if (it != elements_.end()) {
-    if (it->second == element) return;
-    dropElement(id, delta);
-  }
+void TableDelta::removeChain(const std::string& name) {
+  if (addChains_.erase(name) > 0) return;  // created in this sync: never sent
+  rewriteChains_.erase(name);
+  removeChains_.insert(name);
+}
+
+void TableDelta::addElement(ElementDef element) {
+  addElements_.insert_or_assign(elementId(element), std::move(element));
+}
+
+void TableDelta::removeElement(const ElementDef& element) {
+  if (addElements_.erase(elementId(element)) > 0) return;  // added in this sync: never sent
+  removeElements_.push_back(element);
+}
+
+TableModel::MapClaims& TableModel::claims(const std::string& map) {
+  auto it = claims_.find(map);
+  if (it == claims_.end()) it = claims_.emplace(map, MapClaims{}).first;
+  return it->second;
+}
+
+void TableModel::put(const ElementDef& element, TableDelta* delta) {
   stamp_ ^= hashOf(element);
-  delta.addElements.push_back(element);
-  elements_.emplace(std::move(id), std::move(element));
+  if (delta) delta->addElement(element);
 }
 
-void TableModel::dropElement(const ElementId& id, TableDelta& delta) {
-  auto it = elements_.find(id);
-  if (it == elements_.end()) return;
-  stamp_ ^= hashOf(it->second);
-  // An element added earlier in this same sync was never sent: just forget it.
-  auto added = std::find(delta.addElements.begin(), delta.addElements.end(), it->second);
-  if (added != delta.addElements.end())
-    delta.addElements.erase(added);
-  else
-    delta.removeElements.push_back(it->second);
-  elements_.erase(it);
+void TableModel::drop(const ElementDef& element, TableDelta* delta) {
+  stamp_ ^= hashOf(element);
+  if (delta) delta->removeElement(element);
 }
 
-void TableModel::setPort(const ServicePortKey& key, std::optional<PortRendering> rendering,
-                         TableDelta& delta, std::vector<std::string>& conflicts) {
-  // The port's record holds names and ids only: the objects themselves live once, in chains_
-  // and elements_ (a restart renders 100,000+ chains; copying each twice showed in profiles).
-  auto old = ports_.find(key);
-  PortObjects next;
-  std::vector<ElementDef> accepted;
+void TableModel::putChain(const ChainDef& chain, const ChainDef* old, TableDelta* delta) {
+  if (old == nullptr) {
+    stamp_ ^= hashOf(chain);
+    if (delta) delta->addChain(chain);
+  } else if (!old->sameRules(chain)) {
+    stamp_ ^= hashOf(*old) ^ hashOf(chain);
+    if (delta) delta->rewriteChain(chain);
+  }
+}
+
+void TableModel::dropChain(const ChainDef& chain, TableDelta* delta) {
+  stamp_ ^= hashOf(chain);
+  if (delta) delta->removeChain(chain.name);
+}
+
+void TableModel::updatePort(const ServicePortKey& key, const PortRendering* before,
+                            const PortRendering* after, TableDelta* delta,
+                            std::vector<std::string>& conflicts) {
   conflicted_.erase(key);
-  if (rendering) {
-    for (const auto& chain : rendering->chains) next.chains.insert(chain.name);
-    for (auto& element : rendering->elements) {
-      ElementId id{element.map, element.key};
-      if (element.shared) {
-        if (next.elements.insert(id).second) accepted.push_back(std::move(element));
-        continue;
-      }
-      auto owner = owner_.find(id);
-      if (owner != owner_.end() && owner->second != key) {
-        conflicts.push_back(key.str() + ": " + element.map + " element " + element.text() +
-                            " is already used by " + owner->second.str());
-        conflicted_.insert(key);
-        continue;
-      }
-      if (!next.elements.insert(id).second) continue;  // the same VIP twice in one port
-      accepted.push_back(std::move(element));
-    }
-  }
-  // Remove what the port no longer has, before adding, so a moved element is re-added.
-  if (old != ports_.end()) {
-    for (const auto& id : old->second.elements) {
-      if (next.elements.contains(id)) continue;
-      if (auto shared = sharedRefs_.find(id); shared != sharedRefs_.end()) {
-        if (--shared->second == 0) {
-          sharedRefs_.erase(shared);
-          dropElement(id, delta);
+  const IndexedElements old(before);
+  const IndexedElements next(after);
+
+  // What the port no longer has goes first, so that an element moving between two ports of
+  // one sync is free when the second one claims it.
+  for (const auto& [id, e] : old.order) {
+    if (next.byId.contains(id)) continue;
+    switch (e->sharing) {
+      case Sharing::Shared: {
+        auto& refs = claims(e->map).refs;
+        auto r = refs.find(keyString(*e));
+        if (r != refs.end() && --r->second == 0) {
+          refs.erase(r);
+          drop(*e, delta);
         }
-        continue;
+        break;
       }
-      dropElement(id, delta);
-      owner_.erase(id);
+      case Sharing::Unique:
+        drop(*e, delta);
+        break;
+      case Sharing::Exclusive: {
+        auto& owner = claims(e->map).owner;
+        auto o = owner.find(keyString(*e));
+        if (o != owner.end() && o->second == key) {
+          owner.erase(o);
+          drop(*e, delta);
+        }
+        break;
+      }
     }
-    for (const auto& name : old->second.chains)
-      if (!next.chains.contains(name)) dropChain(name, delta);
   }
-  if (!rendering) {
-    if (old != ports_.end()) ports_.erase(old);
-    return;
-  }
-  for (auto& chain : rendering->chains) putChain(std::move(chain), delta);
-  for (auto& element : accepted) {
-    ElementId id{element.map, element.key};
-    if (element.shared) {
-      const bool held = old != ports_.end() && old->second.elements.contains(id);
-      if (!held && sharedRefs_[id]++ == 0) putElement(std::move(element), delta);
-      continue;
+  for (const auto& [id, e] : next.order) {
+    const ElementDef* was = old.find(id);
+    switch (e->sharing) {
+      case Sharing::Shared:
+        if (was == nullptr && claims(e->map).refs[keyString(*e)]++ == 0) put(*e, delta);
+        break;
+      case Sharing::Unique:
+        if (was != nullptr && *was == *e) break;
+        if (was != nullptr) drop(*was, delta);
+        put(*e, delta);
+        break;
+      case Sharing::Exclusive: {
+        auto& owner = claims(e->map).owner;
+        auto o = owner.find(keyString(*e));
+        if (o == owner.end()) {
+          // Free (also when this port wanted it before and lost: the holder is gone).
+          owner.emplace(keyString(*e), key);
+          put(*e, delta);
+        } else if (o->second != key) {
+          conflicts.push_back(key.str() + ": " + e->map + " element " + e->text() +
+                              " is already used by " + o->second.str());
+          conflicted_.insert(key);
+        } else if (was == nullptr || !(*was == *e)) {
+          if (was != nullptr) drop(*was, delta);
+          put(*e, delta);
+        }
+        break;
+      }
     }
-    owner_[id] = key;
-    putElement(std::move(element), delta);
   }
-  ports_[key] = std::move(next);
+
+  std::unordered_map<std::string_view, const ChainDef*> oldChains;
+  if (before)
+    for (const auto& c : before->chains) oldChains.emplace(c.name, &c);
+  std::unordered_set<std::string_view> nextChains;
+  if (after) {
+    for (const auto& c : after->chains) {
+      if (!nextChains.insert(c.name).second) continue;
+      auto o = oldChains.find(c.name);
+      putChain(c, o == oldChains.end() ? nullptr : o->second, delta);
+    }
+  }
+  for (const auto& [name, c] : oldChains)
+    if (!nextChains.contains(name)) dropChain(*c, delta);
 }
 
 void TableModel::setBaseElements(std::string_view map, std::vector<ElementDef> elements,
-                                 TableDelta& delta) {
-  auto& ids = baseElements_[std::string(map)];
-  std::set<ElementId> keep;
-  for (const auto& e : elements) keep.insert(ElementId{e.map, e.key});
-  for (const auto& id : ids)
-    if (!keep.contains(id)) dropElement(id, delta);
-  ids.clear();
-  for (auto& e : elements) {
-    ids.push_back(ElementId{e.map, e.key});
-    putElement(std::move(e), delta);
+                                 TableDelta* delta) {
+  auto it = baseElements_.find(map);
+  if (it == baseElements_.end()) it = baseElements_.emplace(std::string(map), std::vector<ElementDef>{}).first;
+  PortRendering before{{}, std::move(it->second)};
+  PortRendering after{{}, std::move(elements)};
+  const IndexedElements old(&before);
+  const IndexedElements next(&after);
+  for (const auto& [id, e] : old.order)
+    if (!next.byId.contains(id)) drop(*e, delta);
+  for (const auto& [id, e] : next.order) {
+    const ElementDef* was = old.find(id);
+    if (was != nullptr && *was == *e) continue;
+    if (was != nullptr) drop(*was, delta);
+    put(*e, delta);
   }
+  it->second = std::move(after.elements);
 }
 
-void TableModel::setBaseChains(std::vector<ChainDef> chains, TableDelta& delta) {
-  std::set<std::string> keep;
-  for (const auto& c : chains) keep.insert(c.name);
-  for (const auto& name : baseChains_)
-    if (!keep.contains(name)) dropChain(name, delta);
-  baseChains_.clear();
+void TableModel::setBaseChains(std::vector<ChainDef> chains, TableDelta* delta) {
+  std::map<std::string, ChainDef> next;
   for (auto& c : chains) {
-    baseChains_.push_back(c.name);
-    putChain(std::move(c), delta);
+    auto o = baseChains_.find(c.name);
+    putChain(c, o == baseChains_.end() ? nullptr : &o->second, delta);
+    std::string name = c.name;
+    next.insert_or_assign(std::move(name), std::move(c));
   }
+  for (const auto& [name, c] : baseChains_)
+    if (!next.contains(name)) dropChain(c, delta);
+  baseChains_ = std::move(next);
 }
 
 }  // namespace kpx::nftables
