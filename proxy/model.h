@@ -139,6 +139,10 @@ struct Node {
   ObjectMeta meta;
   std::vector<NodeAddress> addresses;
   std::vector<CIDR> podCIDRs;
+  // metadata.deletionTimestamp is set, and the keys of spec.taints: what decides whether the
+  // node still takes load-balancer traffic (proxy/health/node_eligibility.h).
+  bool deleting = false;
+  std::vector<std::string> taintKeys;
   std::string zone() const {
     auto it = meta.labels.find(std::string(kZoneLabel));
     return it == meta.labels.end() ? std::string() : it->second;

@@ -144,6 +144,8 @@ class Digest {
     add(n.meta);
     add(n.addresses);
     add(n.podCIDRs);
+    add(n.deleting);
+    add(n.taintKeys);
   }
 
  private:

@@ -71,6 +71,11 @@ Node readNode(const FieldReader& root) {
   }
   for (const std::string& text : cidrs)
     if (auto cidr = CIDR::parse(text)) node.podCIDRs.push_back(*cidr);
+  // Any deletionTimestamp means "being deleted" (Go's !DeletionTimestamp.IsZero()); its value
+  // does not matter. Of the taints only the keys count (ToBeDeletedByClusterAutoscaler).
+  node.deleting = root.object("metadata").string("deletionTimestamp").has_value();
+  for (const FieldReader& taint : spec.objects("taints"))
+    node.taintKeys.push_back(taint.string("key").value_or(""));
   return node;
 }
 

@@ -10,4 +10,8 @@ bool nodeEligible(bool hasDeletionTimestamp, const std::vector<std::string>& tai
                       [](const std::string& key) { return key == kToBeDeletedTaint; });
 }
 
+bool nodeEligible(const Node& node) {
+  return nodeEligible(node.deleting, node.taintKeys);
+}
+
 }  // namespace kpx::health

@@ -7,10 +7,15 @@
 #include <string_view>
 #include <vector>
 
+#include "proxy/model.h"
+
 namespace kpx::health {
 
 inline constexpr std::string_view kToBeDeletedTaint = "ToBeDeletedByClusterAutoscaler";
 
 bool nodeEligible(bool hasDeletionTimestamp, const std::vector<std::string>& taintKeys);
+// The same for this node's Node as the watch read it: ProxierHealth::setNodeEligible(
+// nodeEligible(node)) on every add or update of it, as upstream's NodeManager.
+bool nodeEligible(const Node& node);
 
 }  // namespace kpx::health

@@ -37,9 +37,9 @@ sockaddr_in v4(const std::string& address, uint16_t port) {
 
 }  // namespace
 
-tl::expected<ScratchNetns, std::string> ScratchNetns::create() {
+tl::expected<ScratchNetns, std::string> ScratchNetns::create(const std::string& prefix) {
   const std::string name =
-      "kpxc-" + std::to_string(getpid()) + "-" + std::to_string(gNetnsCounter.fetch_add(1));
+      prefix + "-" + std::to_string(getpid()) + "-" + std::to_string(gNetnsCounter.fetch_add(1));
   const int original = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
   if (original < 0) return tl::unexpected(std::string("open own netns: ") + strerror(errno));
   const CommandResult added = runCommand({"ip", "netns", "add", name});

@@ -22,11 +22,12 @@
 
 namespace kpx::testing {
 
-// Like TestNetns (netns.h), but with this suite's own prefix: created with `ip netns add`,
-// entered by the calling thread (verified), left and deleted on destruction, also on failure.
+// Like TestNetns (netns.h), but with a suite's own prefix (<prefix>-<pid>-<n>): created with
+// `ip netns add`, entered by the calling thread (verified), left and deleted on destruction,
+// also on failure.
 class ScratchNetns {
  public:
-  static tl::expected<ScratchNetns, std::string> create();
+  static tl::expected<ScratchNetns, std::string> create(const std::string& prefix = "kpxc");
   ScratchNetns(ScratchNetns&& o) noexcept;
   ScratchNetns& operator=(ScratchNetns&&) = delete;
   ~ScratchNetns();

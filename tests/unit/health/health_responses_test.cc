@@ -4,6 +4,7 @@
 
 #include "fake_clock.h"
 #include "proxy/health/go_json.h"
+#include "proxy/health/node_eligibility.h"
 
 namespace kpx::health {
 namespace {
@@ -91,6 +92,33 @@ TEST_F(HealthzTest, IneligibleNodeFailsHealthzButNotLivez) {
   EXPECT_EQ(healthzResponse(health, clock.now()).status, 503);
   EXPECT_EQ(livezResponse(health, clock.now()).status, 200);
   health.setNodeEligible(true);
+  EXPECT_EQ(healthzResponse(health, clock.now()).status, 200);
+}
+
+TEST_F(HealthzTest, NodeBeingDeletedFailsHealthzWithItsBodyAndLivezStaysUp) {
+  health.updated(IPFamily::V4, clock.now());
+  Node node;
+  node.meta.name = "node-1";
+  node.deleting = true;
+  health.setNodeEligible(nodeEligible(node));
+  const HttpResponse h = healthzResponse(health, clock.now());
+  EXPECT_EQ(h.status, 503);
+  // The proxier itself is healthy: "healthy" stays true, only nodeEligible says why, and
+  // lastUpdated is the real last sync (upstream rewrites it to now only on 200).
+  EXPECT_EQ(h.body,
+            "{\"lastUpdated\":\"2024-05-01T10:00:00Z\",\"currentTime\":\"2024-05-01T10:00:00Z\","
+            "\"nodeEligible\":false,\"healthy\":true,\"status\":{"
+            "\"IPv4\":{\"lastUpdated\":\"2024-05-01T10:00:00Z\",\"healthy\":true}}}");
+  const HttpResponse l = livezResponse(health, clock.now());
+  EXPECT_EQ(l.status, 200);
+  EXPECT_EQ(l.body.find("nodeEligible"), std::string::npos);
+
+  node.deleting = false;
+  node.taintKeys = {"ToBeDeletedByClusterAutoscaler"};
+  health.setNodeEligible(nodeEligible(node));
+  EXPECT_EQ(healthzResponse(health, clock.now()).status, 503);
+  node.taintKeys.clear();
+  health.setNodeEligible(nodeEligible(node));
   EXPECT_EQ(healthzResponse(health, clock.now()).status, 200);
 }
 

@@ -96,6 +96,20 @@ TEST(NodeEligibility, DeletionOrAutoscalerTaint) {
   EXPECT_TRUE(nodeEligible(false, {"node.kubernetes.io/unschedulable"}));
   EXPECT_FALSE(nodeEligible(true, {}));
   EXPECT_FALSE(nodeEligible(false, {"a", "ToBeDeletedByClusterAutoscaler"}));
+  // Only the exact key: upstream compares taint.Key with ==.
+  EXPECT_TRUE(nodeEligible(
+      false, {"tobedeletedbyclusterautoscaler", "DeletionCandidateOfClusterAutoscaler"}));
+}
+
+TEST(NodeEligibility, FromTheNodeModel) {
+  Node node;
+  node.meta.name = "node-1";
+  EXPECT_TRUE(nodeEligible(node));
+  node.taintKeys = {"node.kubernetes.io/not-ready", "ToBeDeletedByClusterAutoscaler"};
+  EXPECT_FALSE(nodeEligible(node));
+  node.taintKeys.clear();
+  node.deleting = true;
+  EXPECT_FALSE(nodeEligible(node));
 }
 
 }  // namespace

@@ -135,8 +135,14 @@ TEST(ObjectHash, NodeFieldsAndStringBoundaries) {
   b.addresses = {NodeAddress{.type = "InternalIP", .address = "10.0.0.1"}};
   Node c = a;
   c.podCIDRs = {*CIDR::parse("10.244.0.0/24")};
+  Node f = a;
+  f.deleting = true;
+  Node g = a;
+  g.taintKeys = {"ToBeDeletedByClusterAutoscaler"};
   EXPECT_NE(contentHash(a), contentHash(b));
   EXPECT_NE(contentHash(a), contentHash(c));
+  EXPECT_NE(contentHash(a), contentHash(f));
+  EXPECT_NE(contentHash(a), contentHash(g));
   // Lengths are part of the digest: ("ab", "c") is not ("a", "bc").
   Node d = a, e = a;
   d.addresses = {NodeAddress{.type = "ab", .address = "c"}};
@@ -158,7 +164,7 @@ TEST(ObjectHash, ModelLayoutIsTheOneHashed) {
   EXPECT_EQ(sizeof(EndpointPort), 48u);
   EXPECT_EQ(sizeof(Endpoint), 192u);
   EXPECT_EQ(sizeof(EndpointConditions), 6u);
-  EXPECT_EQ(sizeof(Node), 272u);
+  EXPECT_EQ(sizeof(Node), 304u);
   EXPECT_EQ(sizeof(NodeAddress), 64u);
 #else
   GTEST_SKIP() << "sizes are those of 64-bit libstdc++";

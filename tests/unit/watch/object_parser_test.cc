@@ -356,6 +356,24 @@ spec: {podCIDR: 10.244.2.0/24}
   EXPECT_EQ(node.podCIDRs, std::vector{cidr("10.244.2.0/24")});
 }
 
+TEST(NodeParsing, DeletionAndTaintsForNodeEligibility) {
+  const Node node = parseOne<Node>(R"(
+apiVersion: v1
+kind: Node
+metadata: {name: node-3, deletionTimestamp: "2025-01-02T03:04:05Z"}
+spec:
+  taints:
+  - {key: ToBeDeletedByClusterAutoscaler, value: "1735787045", effect: NoSchedule}
+  - {key: node.kubernetes.io/unschedulable, effect: NoSchedule}
+)");
+  EXPECT_TRUE(node.deleting);
+  EXPECT_EQ(node.taintKeys, (std::vector<std::string>{"ToBeDeletedByClusterAutoscaler",
+                                                      "node.kubernetes.io/unschedulable"}));
+  const Node plain = parseOne<Node>("apiVersion: v1\nkind: Node\nmetadata: {name: node-4}\n");
+  EXPECT_FALSE(plain.deleting);
+  EXPECT_TRUE(plain.taintKeys.empty());
+}
+
 TEST(KindFiltering, UnknownKindsAreIgnoredNotErrors) {
   const ParsedObjects parsed = loadData("mixed-kinds.yaml");
   EXPECT_TRUE(parsed.errors.empty()) << describeErrors(parsed.errors);
