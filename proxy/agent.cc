@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <utility>
 
-#include "proxy/build_state.h"
 #include "proxy/log.h"
 #include "proxy/state_changes.h"
 
@@ -28,7 +28,8 @@ Agent::Agent(AgentOptions options, Dataplane& dataplane, const Clock& clock,
       loop_(options_.runner, clock, [this](const SyncRequest& r) { return sync(r); },
             [this](const SyncOutcome& o) {
               if (hooks_.finished) hooks_.finished(o);
-            }) {}
+            }),
+      updater_(options_.proxy) {}
 
 void Agent::onQueued(bool firstSync) {
   // The first complete view is always a full sync: whatever the kernel holds from a previous
@@ -51,13 +52,48 @@ void Agent::observe(const DrainedChanges& changes) {
   unprogrammed_.insert(unprogrammed_.end(), changes.eventTimes.begin(), changes.eventTimes.end());
 }
 
+namespace {
+
+// A port's part in kubeproxy_sync_proxy_rules_no_local_endpoints_total: (internal, external).
+std::pair<int64_t, int64_t> noLocalEndpoints(const ServicePortState& sp) {
+  const bool internal = sp.internalPolicy == TrafficPolicy::Local && sp.internal.endpoints.empty();
+  const bool external = sp.externalPolicy == TrafficPolicy::Local && sp.externallyAccessible() &&
+                        sp.external.endpoints.empty();
+  return {internal ? 1 : 0, external ? 1 : 0};
+}
+
+}  // namespace
+
+// O(change): only the ports in pending_ move the counts, from their value at the last
+// successful sync (the record's) to their value now.
+void Agent::countNoLocalEndpoints() {
+  const ProxyState& state = updater_.state();
+  for (const auto& [key, before] : pending_.before) {
+    NoLocal& n = noLocal_[static_cast<size_t>(key.family)];
+    if (before) {
+      const auto [internal, external] = noLocalEndpoints(*before);
+      n.internal -= internal;
+      n.external -= external;
+    }
+    if (auto now = state.servicePorts.find(key); now != state.servicePorts.end()) {
+      const auto [internal, external] = noLocalEndpoints(now->second);
+      n.internal += internal;
+      n.external += external;
+    }
+  }
+}
+
 bool Agent::sync(const SyncRequest& request) {
   const auto t0 = clock_.now();
-  observe(queue_.drainInto(cluster_));
-  ProxyState desired =
-      buildState(cluster_, cluster_.node(options_.proxy.nodeName), options_.proxy);
+  const DrainedChanges drained = queue_.drainInto(cluster_, options_.proxy.nodeName);
+  observe(drained);
+  if (drained.nodeChanged && hooks_.node) hooks_.node(cluster_.node(options_.proxy.nodeName));
+  updater_.update(cluster_, drained.touchedServices, drained.nodeChanged, pending_);
+  const ProxyState& desired = updater_.state();
+  // Exact, unlike the updater's (which only ever sets it): the settings may have changed back.
+  pending_.global = !appliedGlobal_ || *appliedGlobal_ != desired.global;
   const bool full = request.kind == SyncKind::Full;
-  const SyncResult result = dataplane_.sync(desired, request.kind, changesBetween(applied_, desired));
+  const SyncResult result = dataplane_.sync(desired, request.kind, pending_);
   const auto t1 = clock_.now();
   const double seconds = secondsBetween(t0, t1);
   ++syncs_;
@@ -65,6 +101,7 @@ bool Agent::sync(const SyncRequest& request) {
 
   char line[256];
   if (!result.ok) {
+    // pending_ is kept: the next sync is given every change since the last successful one.
     for (IPFamily f : options_.proxy.families) metrics_.syncFailed(f, options_.mode);
     std::snprintf(line, sizeof line, "%s %s sync failed after %.1f ms (the previous rules stay; ",
                   options_.modeName.c_str(), full ? "full" : "incremental", seconds * 1e3);
@@ -72,17 +109,11 @@ bool Agent::sync(const SyncRequest& request) {
     return false;
   }
   const double now = wall_();
+  countNoLocalEndpoints();
   for (IPFamily f : options_.proxy.families) {
     metrics_.syncSucceeded(f, now);
-    double internal = 0, external = 0;
-    for (const auto& [key, sp] : desired.servicePorts) {
-      if (key.family != f) continue;
-      if (sp.internalPolicy == TrafficPolicy::Local && sp.internal.endpoints.empty()) ++internal;
-      if (sp.externalPolicy == TrafficPolicy::Local && sp.externallyAccessible() &&
-          sp.external.endpoints.empty())
-        ++external;
-    }
-    metrics_.noLocalEndpoints(f, internal, external);
+    const NoLocal& n = noLocal_[static_cast<size_t>(f)];
+    metrics_.noLocalEndpoints(f, static_cast<double>(n.internal), static_cast<double>(n.external));
   }
   // Event seen -> rules committed, per event (kubeproxy_network_programming_duration_seconds).
   const auto programmed = std::chrono::steady_clock::now();
@@ -102,8 +133,9 @@ bool Agent::sync(const SyncRequest& request) {
                 full ? "full" : "incremental", result.messages, seconds * 1e3, oldestMs);
   if (full || result.messages > 0) log::info(line);
   else log::debug(1, line);
-  if (hooks_.applied) hooks_.applied(applied_, desired);
-  applied_ = std::move(desired);
+  if (hooks_.applied) hooks_.applied(desired, pending_);
+  appliedGlobal_ = desired.global;
+  pending_ = StateChanges{};
   return true;
 }
 

@@ -1,11 +1,16 @@
 // `kpx run` as a daemon, minus the wiring (DESIGN §1): the sync thread's state. Sources push
 // into sink(); run() syncs as the SyncLoop schedules: drain the events into the snapshot,
-// build the desired state, hand it to the dataplane, then tell the observers (metrics, healthz,
-// health-check node ports, conntrack). Everything outside the process is handed in.
+// update the desired state for the services they touched, hand it to the dataplane with the
+// ports that changed, then tell the observers (metrics, healthz, health-check node ports,
+// conntrack). A sync costs O(the change), not O(the cluster) (DESIGN §7). Everything outside
+// the process is handed in.
 #pragma once
 
+#include <array>
 #include <chrono>
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -16,6 +21,8 @@
 #include "proxy/event_queue.h"
 #include "proxy/metrics/kube_proxy_metrics.h"
 #include "proxy/state.h"
+#include "proxy/state_changes.h"
+#include "proxy/state_updater.h"
 #include "proxy/sync_loop.h"
 
 namespace kpx {
@@ -30,11 +37,15 @@ struct AgentOptions {
 struct AgentHooks {
   // A change was queued (healthz: QueuedUpdate). Any thread.
   std::function<void()> queued;
-  // A sync succeeded: the state applied before and now (conntrack cleanup, health-check node
-  // ports). Sync thread.
-  std::function<void(const ProxyState& before, const ProxyState& after)> applied;
+  // A sync succeeded: the state applied now, and the ports that differ from the state applied by
+  // the previous successful sync, with their values then (conntrack cleanup, health-check node
+  // ports). On the first one every port is listed as new. Sync thread.
+  std::function<void(const ProxyState& after, const StateChanges& changes)> applied;
   // Every finished sync, successful or not (healthz: Updated). Sync thread.
   std::function<void(const SyncOutcome&)> finished;
+  // This node's Node was added, changed (its object) or removed (nullptr), as seen when a sync
+  // drains the events (healthz: node eligibility). Sync thread.
+  std::function<void(const Node*)> node;
 };
 
 // Wall-clock seconds, for the *_timestamp_seconds metrics (the loop itself runs on Clock).
@@ -57,14 +68,16 @@ class Agent {
   // A full sync is wanted (e.g. the source re-listed everything).
   void requestFullSync() { loop_.notify(SyncKind::Full); }
 
-  // Sync thread only (tests and --once read it after run()).
-  const ProxyState& applied() const { return applied_; }
+  // Sync thread only (tests and --once read them after run()). The desired state of the last
+  // sync: what the kernel holds if that sync succeeded.
+  const ProxyState& desired() const { return updater_.state(); }
   size_t syncs() const { return syncs_; }
 
  private:
   bool sync(const SyncRequest& request);
   void onQueued(bool firstSync);
   void observe(const DrainedChanges& changes);
+  void countNoLocalEndpoints();
 
   AgentOptions options_;
   Dataplane& dataplane_;
@@ -77,7 +90,19 @@ class Agent {
 
   // Sync thread only.
   ClusterSnapshot cluster_;
-  ProxyState applied_;
+  StateUpdater updater_;
+  // The ports that differ from the state of the last successful sync (with their values
+  // there), accumulated over the syncs since: what the dataplane and the hooks are given.
+  StateChanges pending_;
+  // The node-wide settings of the last successful sync (none yet: everything is new).
+  std::optional<GlobalState> appliedGlobal_;
+  // Per family (IPFamily as index): service ports with a Local policy and no local endpoint,
+  // internal and external, in the last successful sync; kept up to date from pending_.
+  struct NoLocal {
+    int64_t internal = 0;
+    int64_t external = 0;
+  };
+  std::array<NoLocal, 2> noLocal_{};
   // Arrival times of events applied to the snapshot but not yet in a successful sync.
   std::vector<std::chrono::steady_clock::time_point> unprogrammed_;
   size_t syncs_ = 0;

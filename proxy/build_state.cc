@@ -5,7 +5,6 @@
 
 #include "proxy/endpoint_collection.h"
 #include "proxy/global_state.h"
-#include "proxy/topology.h"
 
 namespace kpx {
 namespace {
@@ -115,30 +114,36 @@ void selectEndpoints(ServicePortState& sp, const std::vector<EndpointCandidate>&
 
 }  // namespace
 
+NodeTopology nodeTopology(const Node* node, const ProxyConfig& config) {
+  return NodeTopology{.nodeName = config.nodeName,
+                      .zone = node != nullptr ? node->zone() : std::string()};
+}
+
+void buildServicePorts(const Service& svc, const ClusterSnapshot& cluster,
+                       const NodeTopology& topology, const ProxyConfig& config,
+                       std::map<ServicePortKey, ServicePortState>& into) {
+  if (skipService(svc)) return;
+  const std::vector<const EndpointSlice*> slices = serviceSlices(cluster, svc.meta.key());
+  std::set<IPFamily> seen;
+  for (const IPAddr& clusterIP : svc.clusterIPs) {
+    const IPFamily family = clusterIP.family();
+    // The first clusterIP of a family is that family's; this proxy serves only its families.
+    if (!seen.insert(family).second || !config.families.contains(family)) continue;
+    for (const ServicePort& port : svc.ports) {
+      ServicePortState sp = describePort(svc, port, clusterIP);
+      selectEndpoints(sp, collectEndpoints(slices, port, family, config.nodeName), topology);
+      ServicePortKey portKey = sp.key;
+      into.insert_or_assign(std::move(portKey), std::move(sp));
+    }
+  }
+}
+
 ProxyState buildState(const ClusterSnapshot& cluster, const Node* node, const ProxyConfig& config) {
   ProxyState state;
   state.global = buildGlobalState(node, config);
-
-  const SliceIndex slices(cluster.slices);
-  const NodeTopology topology{.nodeName = config.nodeName,
-                              .zone = node != nullptr ? node->zone() : std::string()};
-
+  const NodeTopology topology = nodeTopology(node, config);
   for (const auto& [key, svc] : cluster.services) {
-    if (skipService(svc)) continue;
-    const auto& serviceSlices = slices.slicesOf(svc.meta.namespace_, svc.meta.name);
-    std::set<IPFamily> seen;
-    for (const IPAddr& clusterIP : svc.clusterIPs) {
-      const IPFamily family = clusterIP.family();
-      // The first clusterIP of a family is that family's; this proxy serves only its families.
-      if (!seen.insert(family).second || !config.families.contains(family)) continue;
-      for (const ServicePort& port : svc.ports) {
-        ServicePortState sp = describePort(svc, port, clusterIP);
-        selectEndpoints(sp, collectEndpoints(serviceSlices, port, family, config.nodeName),
-                        topology);
-        ServicePortKey portKey = sp.key;
-        state.servicePorts.insert_or_assign(std::move(portKey), std::move(sp));
-      }
-    }
+    buildServicePorts(svc, cluster, topology, config, state.servicePorts);
   }
   return state;
 }

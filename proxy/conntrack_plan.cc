@@ -1,51 +1,32 @@
 #include "proxy/conntrack_plan.h"
 
-#include <map>
-#include <set>
 #include <utility>
 
 namespace kpx {
 
 namespace {
 
-// Where a UDP client's first packet gets DNATed: VIP:port, or a NodePort on any address of the
-// family (ip unset), as upstream's `--orig-port-dst` filters treat NodePorts.
-struct Frontend {
-  IPFamily family = IPFamily::V4;
-  std::optional<IPAddr> ip;
-  uint16_t port = 0;
-  auto operator<=>(const Frontend&) const = default;
-};
-
 // Endpoints by address and port: a port change is a different DNAT target, so the old one's
 // flows are stale even though the IP stayed (upstream compares endpoints as "ip:port" too).
 using EndpointSet = std::set<std::pair<IPAddr, uint16_t>>;
-using FrontendMap = std::map<Frontend, EndpointSet>;
 
-void addEndpoints(EndpointSet& into, const TrafficTarget& target) {
-  for (const EndpointState& e : target.endpoints) into.emplace(e.ip, e.port);
+// Calls f(frontend) for each frontend of a UDP service port (none for other protocols).
+template <typename F>
+void forEachFrontend(const ServicePortState& sp, F&& f) {
+  if (sp.key.protocol != Protocol::UDP) return;
+  const IPFamily family = sp.key.family;
+  if (!sp.clusterIP.isUnspecified()) f(UdpFrontend{family, sp.clusterIP, sp.port});
+  for (const IPAddr& ip : sp.externalIPs) f(UdpFrontend{family, ip, sp.port});
+  for (const IPAddr& ip : sp.loadBalancerIPs) f(UdpFrontend{family, ip, sp.port});
+  if (sp.nodePort != 0) f(UdpFrontend{family, std::nullopt, sp.nodePort});
 }
 
-// Every UDP frontend of a state with the endpoints it can be DNATed to. A frontend shared by
-// two service ports (a misconfiguration, but possible with externalIPs) gets their union: one
-// of them still reaching an endpoint is enough for its flows not to be stale.
-FrontendMap udpFrontends(const ProxyState& state) {
-  FrontendMap out;
-  for (const auto& [key, sp] : state.servicePorts) {
-    if (key.protocol != Protocol::UDP) continue;
-    EndpointSet endpoints;
-    addEndpoints(endpoints, sp.internal);
-    addEndpoints(endpoints, sp.external);
-    auto add = [&](Frontend f) { out[f].insert(endpoints.begin(), endpoints.end()); };
-    if (!sp.clusterIP.isUnspecified()) add({key.family, sp.clusterIP, sp.port});
-    for (const IPAddr& ip : sp.externalIPs) add({key.family, ip, sp.port});
-    for (const IPAddr& ip : sp.loadBalancerIPs) add({key.family, ip, sp.port});
-    if (sp.nodePort != 0) add({key.family, std::nullopt, sp.nodePort});
-  }
-  return out;
+void addEndpoints(EndpointSet& into, const ServicePortState& sp) {
+  for (const EndpointState& e : sp.internal.endpoints) into.emplace(e.ip, e.port);
+  for (const EndpointState& e : sp.external.endpoints) into.emplace(e.ip, e.port);
 }
 
-ConntrackFilter filterFor(const Frontend& f, std::optional<IPAddr> replySrc) {
+ConntrackFilter filterFor(const UdpFrontend& f, std::optional<IPAddr> replySrc) {
   return {.family = f.family,
           .protocol = Protocol::UDP,
           .origDst = f.ip,
@@ -53,7 +34,49 @@ ConntrackFilter filterFor(const Frontend& f, std::optional<IPAddr> replySrc) {
           .replySrc = std::move(replySrc)};
 }
 
+// The filters for one frontend whose endpoints went from `old` to `now` (each the union over
+// the ports answering there).
+void addFilters(const UdpFrontend& frontend, const EndpointSet& old, const EndpointSet& now,
+                std::set<ConntrackFilter>& filters) {
+  for (const auto& endpoint : old) {
+    if (!now.contains(endpoint)) filters.insert(filterFor(frontend, endpoint.first));
+  }
+  // A frontend that had no endpoint before has no DNATed flow to lose, so the broader filter
+  // never hides a pair filter from the loop above.
+  if (!now.empty() && old.empty()) filters.insert(filterFor(frontend, std::nullopt));
+}
+
 }  // namespace
+
+UdpFrontendIndex::UdpFrontendIndex(const ProxyState& state) {
+  for (const auto& [key, sp] : state.servicePorts) {
+    forEachFrontend(sp, [&](UdpFrontend f) { ports_[std::move(f)].insert(key); });
+  }
+}
+
+void UdpFrontendIndex::update(const ProxyState& after, const StateChanges& changes) {
+  for (const auto& [key, before] : changes.before) {
+    if (key.protocol != Protocol::UDP || !before) continue;
+    forEachFrontend(*before, [&](const UdpFrontend& f) {
+      auto it = ports_.find(f);
+      if (it == ports_.end()) return;
+      it->second.erase(key);
+      if (it->second.empty()) ports_.erase(it);
+    });
+  }
+  for (const auto& [key, before] : changes.before) {
+    if (key.protocol != Protocol::UDP) continue;
+    auto now = after.servicePorts.find(key);
+    if (now == after.servicePorts.end()) continue;
+    forEachFrontend(now->second, [&](UdpFrontend f) { ports_[std::move(f)].insert(key); });
+  }
+}
+
+const std::set<ServicePortKey>& UdpFrontendIndex::portsAt(const UdpFrontend& frontend) const {
+  static const std::set<ServicePortKey> kNone;
+  auto it = ports_.find(frontend);
+  return it == ports_.end() ? kNone : it->second;
+}
 
 bool ConntrackFilter::matches(const ConntrackFlow& flow) const {
   if (flow.family != family || flow.protocol != ipProtoNumber(protocol)) return false;
@@ -71,30 +94,42 @@ std::string ConntrackFilter::str() const {
   return out;
 }
 
-std::vector<ConntrackFilter> conntrackCleanup(const ProxyState& before, const ProxyState& after) {
-  const FrontendMap old = udpFrontends(before);
-  const FrontendMap now = udpFrontends(after);
-  std::set<ConntrackFilter> filters;
-
-  for (const auto& [frontend, endpoints] : old) {
-    const auto still = now.find(frontend);
-    std::set<IPAddr> gone;
-    for (const auto& endpoint : endpoints) {
-      if (still == now.end() || !still->second.contains(endpoint)) gone.insert(endpoint.first);
+std::vector<ConntrackFilter> conntrackCleanup(const ProxyState& after, const StateChanges& changes,
+                                              const UdpFrontendIndex& frontends) {
+  // Frontends whose endpoints may differ: those of a changed port, before or after. Every other
+  // frontend is answered by the same unchanged ports on both sides, so it yields no filter.
+  struct Sides {
+    EndpointSet old;
+    EndpointSet now;
+  };
+  std::map<UdpFrontend, Sides> touched;
+  for (const auto& [key, before] : changes.before) {
+    if (key.protocol != Protocol::UDP) continue;
+    if (before)
+      forEachFrontend(*before,
+                      [&](UdpFrontend f) { addEndpoints(touched[std::move(f)].old, *before); });
+    if (auto now = after.servicePorts.find(key); now != after.servicePorts.end()) {
+      forEachFrontend(now->second,
+                      [&](UdpFrontend f) { addEndpoints(touched[std::move(f)].now, now->second); });
     }
-    for (const IPAddr& ip : gone) filters.insert(filterFor(frontend, ip));
   }
-
-  // A frontend that had no endpoint before has no DNATed flow to lose, so the broader filter
-  // never hides a pair filter from the loop above.
-  for (const auto& [frontend, endpoints] : now) {
-    if (endpoints.empty()) continue;
-    const auto was = old.find(frontend);
-    if (was == old.end() || was->second.empty()) {
-      filters.insert(filterFor(frontend, std::nullopt));
+  std::set<ConntrackFilter> filters;
+  for (auto& [frontend, sides] : touched) {
+    // The unchanged ports sharing the frontend count on both sides.
+    for (const ServicePortKey& key : frontends.portsAt(frontend)) {
+      if (changes.before.contains(key)) continue;
+      auto sp = after.servicePorts.find(key);
+      if (sp == after.servicePorts.end()) continue;
+      addEndpoints(sides.old, sp->second);
+      addEndpoints(sides.now, sp->second);
     }
+    addFilters(frontend, sides.old, sides.now, filters);
   }
   return {filters.begin(), filters.end()};
+}
+
+std::vector<ConntrackFilter> conntrackCleanup(const ProxyState& before, const ProxyState& after) {
+  return conntrackCleanup(after, changesBetween(before, after), UdpFrontendIndex(after));
 }
 
 }  // namespace kpx

@@ -9,13 +9,16 @@
 
 #include <compare>
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "proxy/ip.h"
 #include "proxy/model.h"
 #include "proxy/state.h"
+#include "proxy/state_changes.h"
 
 namespace kpx {
 
@@ -44,6 +47,34 @@ struct ConntrackFilter {
   auto operator<=>(const ConntrackFilter&) const = default;
 };
 
+// Where a UDP client's first packet gets DNATed: VIP:port, or a NodePort on any address of the
+// family (ip unset), as upstream's `--orig-port-dst` filters treat NodePorts.
+struct UdpFrontend {
+  IPFamily family = IPFamily::V4;
+  std::optional<IPAddr> ip;
+  uint16_t port = 0;
+  auto operator<=>(const UdpFrontend&) const = default;
+};
+
+// The UDP service ports of a state by frontend: how conntrackCleanup(after, changes, ...) finds
+// the unchanged ports that share a frontend with a changed one without walking the state.
+class UdpFrontendIndex {
+ public:
+  UdpFrontendIndex() = default;
+  explicit UdpFrontendIndex(const ProxyState& state);  // O(state)
+
+  // From the state this index describes to `after`, `changes` leading from one to the other
+  // (every port that differs, with its value in the former). O(changes).
+  void update(const ProxyState& after, const StateChanges& changes);
+
+  // The ports answering on `frontend`; empty if none.
+  const std::set<ServicePortKey>& portsAt(const UdpFrontend& frontend) const;
+  bool operator==(const UdpFrontendIndex&) const = default;
+
+ private:
+  std::map<UdpFrontend, std::set<ServicePortKey>> ports_;
+};
+
 // The filters that remove what `before` -> `after` makes stale, sorted and deduplicated. Only
 // UDP service ports count (upstream cleans neither TCP, which resets, nor SCTP). A frontend is a
 // virtual address and port (ClusterIP, externalIP, LB IP) or a NodePort (any address of its
@@ -55,6 +86,14 @@ struct ConntrackFilter {
 // - a frontend that has endpoints after and had none before (or did not exist: a new service,
 //   a new externalIP, and every service on the first sync after a restart, as upstream) ->
 //   the same without reply-src: entries made while nothing DNATed that address.
+// A frontend shared by several service ports (a misconfiguration, but possible with
+// externalIPs) has the union of their endpoints. Compares the whole states: O(cluster).
 std::vector<ConntrackFilter> conntrackCleanup(const ProxyState& before, const ProxyState& after);
+
+// The same filters, from `after` and the changes that led to it (the state before is `after`
+// with the changed ports at their recorded values): only changed ports and the ports sharing a
+// frontend with them are looked at, found in `frontends`, the index of `after`. O(changes).
+std::vector<ConntrackFilter> conntrackCleanup(const ProxyState& after, const StateChanges& changes,
+                                              const UdpFrontendIndex& frontends);
 
 }  // namespace kpx

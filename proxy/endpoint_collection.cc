@@ -7,12 +7,8 @@
 namespace kpx {
 namespace {
 
-std::string serviceKey(const std::string& namespace_, const std::string& name) {
-  return namespace_ + "/" + name;
-}
-
 bool ignoredByProxies(const EndpointSlice& slice) {
-  if (slice.serviceName.empty()) return true;
+  if (slice.serviceName.empty()) return true;  // not in any service's index anyway
   const auto& labels = slice.meta.labels;
   return labels.contains(std::string(kServiceProxyNameLabel)) ||
          labels.contains(std::string(kHeadlessLabel));
@@ -48,18 +44,15 @@ EndpointCandidate makeCandidate(const Endpoint& endpoint, const IPAddr& ip, uint
 
 }  // namespace
 
-SliceIndex::SliceIndex(const std::map<std::string, EndpointSlice>& slices) {
-  for (const auto& [key, slice] : slices) {
-    if (ignoredByProxies(slice)) continue;
-    byService_[serviceKey(slice.meta.namespace_, slice.serviceName)].push_back(&slice);
+std::vector<const EndpointSlice*> serviceSlices(const ClusterSnapshot& cluster,
+                                                const std::string& serviceKey) {
+  std::vector<const EndpointSlice*> out;
+  for (const std::string& key : cluster.sliceKeysOf(serviceKey)) {
+    auto it = cluster.slices.find(key);
+    if (it == cluster.slices.end() || ignoredByProxies(it->second)) continue;
+    out.push_back(&it->second);
   }
-}
-
-const std::vector<const EndpointSlice*>& SliceIndex::slicesOf(
-    const std::string& namespace_, const std::string& serviceName) const {
-  static const std::vector<const EndpointSlice*> kNone;
-  auto it = byService_.find(serviceKey(namespace_, serviceName));
-  return it == byService_.end() ? kNone : it->second;
+  return out;
 }
 
 std::vector<EndpointCandidate> collectEndpoints(const std::vector<const EndpointSlice*>& slices,

@@ -4,31 +4,22 @@
 
 #include <map>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "proxy/endpoint_candidate.h"
 #include "proxy/ip.h"
 #include "proxy/model.h"
+#include "proxy/store.h"
 
 namespace kpx {
 
-// The slices of each service, found once per build instead of once per service port.
-// Slices that no proxy should read are left out: those without a service name, and those
-// carrying the service-proxy-name or headless labels (kube-proxy's informers filter them
-// out with a label selector).
-class SliceIndex {
- public:
-  // `slices` is keyed by "namespace/name", so each service's slices come out in name order.
-  explicit SliceIndex(const std::map<std::string, EndpointSlice>& slices);
-
-  // The slices of service namespace_/name, in slice-name order; empty if it has none.
-  const std::vector<const EndpointSlice*>& slicesOf(const std::string& namespace_,
-                                                    const std::string& serviceName) const;
-
- private:
-  std::unordered_map<std::string, std::vector<const EndpointSlice*>> byService_;
-};
+// The slices of the service with key `serviceKey` ("ns/name", the Service's key), in slice-name
+// order, found through the snapshot's index (O(its slices), never a walk over all slices).
+// Slices that no proxy should read are left out: those carrying the service-proxy-name or
+// headless labels (kube-proxy's informers filter them out with a label selector); slices without
+// a service name are in no service's index.
+std::vector<const EndpointSlice*> serviceSlices(const ClusterSnapshot& cluster,
+                                                const std::string& serviceKey);
 
 // The endpoints of `port` in `family`: for every slice of that address type, every slice port
 // with the same name and protocol and a port number, every endpoint's first address. Endpoints

@@ -9,6 +9,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -22,7 +23,13 @@ namespace kpx {
 struct DrainedChanges {
   size_t serviceChanges = 0;   // upserts and deletes of Services
   size_t endpointChanges = 0;  // upserts and deletes of EndpointSlices
-  size_t nodeChanges = 0;      // of this node's Node (or any Node: the sink cannot tell)
+  size_t nodeChanges = 0;      // of any Node (the sink cannot tell)
+  // The services whose ports may have changed, by key ("ns/name"): each Service upserted or
+  // removed, and the service each upserted or removed EndpointSlice named before and names now.
+  // An upsert of an object equal to the one held changes nothing and touches nothing (a re-list).
+  std::set<std::string> touchedServices;
+  // This node's Node was added, changed or removed.
+  bool nodeChanged = false;
   std::vector<ObjectError> invalid;
   // When the oldest drained event arrived (for event-to-kernel latency).
   std::optional<std::chrono::steady_clock::time_point> oldestEvent;
@@ -41,8 +48,9 @@ class EventQueue final : public EventSink {
   void invalid(const ObjectError& error) override;
   void synced() override;
 
-  // Applies every waiting event to `cluster`, in arrival order. Sync thread only.
-  DrainedChanges drainInto(ClusterSnapshot& cluster);
+  // Applies every waiting event to `cluster`, in arrival order. `nodeName`: this node, for
+  // DrainedChanges::nodeChanged. Sync thread only.
+  DrainedChanges drainInto(ClusterSnapshot& cluster, const std::string& nodeName);
 
   bool hasSynced() const;
   // Events waiting (kubeproxy_sync_proxy_rules_*_changes_pending).

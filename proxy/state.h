@@ -4,11 +4,13 @@
 #pragma once
 
 #include <compare>
-#include <set>
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "proxy/config.h"
@@ -108,11 +110,20 @@ struct GlobalState {
   auto operator<=>(const GlobalState&) const = default;
 };
 
+using ServicePortMap = std::map<ServicePortKey, ServicePortState>;
+
 struct ProxyState {
   GlobalState global;
-  std::map<ServicePortKey, ServicePortState> servicePorts;
+  ServicePortMap servicePorts;
 
   bool operator==(const ProxyState&) const = default;
 };
+
+// The ports of service namespace_/name, as [first, last): keys order by namespace and name first,
+// so a service's ports are contiguous. O(log N + its ports).
+std::pair<ServicePortMap::const_iterator, ServicePortMap::const_iterator> portsOfService(
+    const ServicePortMap& ports, std::string_view namespace_, std::string_view name);
+std::pair<ServicePortMap::iterator, ServicePortMap::iterator> portsOfService(
+    ServicePortMap& ports, std::string_view namespace_, std::string_view name);
 
 }  // namespace kpx

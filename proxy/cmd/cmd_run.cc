@@ -14,11 +14,15 @@
 #include <thread>
 
 #include "dataplane/conntrack/conntrack_table.h"
+#include "dataplane/node/conntrack_sysctls.h"
+#include "dataplane/node/host_netns.h"
+#include "dataplane/node/oom_score_adj.h"
 #include "proxy/agent.h"
 #include "proxy/cmd/commands.h"
 #include "proxy/conntrack_plan.h"
+#include "proxy/health/node_eligibility.h"
 #include "proxy/health/proxier_health.h"
-#include "proxy/health/service_health.h"
+#include "proxy/health/service_health_tracker.h"
 #include "proxy/log.h"
 #include "proxy/metrics/registry.h"
 #include "watch/file_source.h"
@@ -41,32 +45,18 @@ double unixNow() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-// What the health-check node ports report: local endpoints per service, added up over its
-// ports as kube-proxy does; a dual-stack service counts once (the larger family).
-health::ServiceHealthChecks serviceHealth(const ProxyState& state) {
-  std::map<std::pair<health::ServiceName, IPFamily>, health::ServiceHealthCheck> perFamily;
-  for (const auto& [key, sp] : state.servicePorts) {
-    if (sp.healthCheckNodePort == 0) continue;
-    auto& c = perFamily[{health::ServiceName{key.namespace_, key.name}, key.family}];
-    c.port = sp.healthCheckNodePort;
-    c.localEndpoints += sp.localReadyEndpoints;
-  }
-  health::ServiceHealthChecks out;
-  for (const auto& [k, c] : perFamily) {
-    auto& o = out[k.first];
-    o.port = c.port;
-    o.localEndpoints = std::max(o.localEndpoints, c.localEndpoints);
-  }
-  return out;
-}
-
-// UDP conntrack entries made stale by a sync (DESIGN §3). The first sync after a start has no
-// "before" to compare with: kpx then cleans nothing (a restart must not disturb flows).
+// UDP conntrack entries made stale by a sync (DESIGN §3), from the changed ports only. The
+// first sync after a start has no "before" to compare with: kpx then cleans nothing (a restart
+// must not disturb flows), and only indexes the state's UDP frontends.
 class ConntrackCleaner {
  public:
-  void afterSync(const ProxyState& before, const ProxyState& after, bool firstSync) {
-    if (firstSync) return;
-    const auto filters = conntrackCleanup(before, after);
+  void afterSync(const ProxyState& after, const StateChanges& changes, bool firstSync) {
+    if (firstSync) {
+      frontends_ = UdpFrontendIndex(after);
+      return;
+    }
+    frontends_.update(after, changes);
+    const auto filters = conntrackCleanup(after, changes, frontends_);
     if (filters.empty()) return;
     if (!table_) {
       auto t = conntrack::ConntrackTable::open();
@@ -88,6 +78,7 @@ class ConntrackCleaner {
 
  private:
   std::optional<conntrack::ConntrackTable> table_;
+  UdpFrontendIndex frontends_;  // of the state of the last sync
 };
 
 std::unique_ptr<Source> makeSource(const RunOptions& o, const AgentConfig& cfg,
@@ -110,6 +101,20 @@ std::unique_ptr<Source> makeSource(const RunOptions& o, const AgentConfig& cfg,
   return std::move(*source);
 }
 
+// What kube-proxy sets on the node before its first sync: its own OOM score and the conntrack
+// sysctls. Failures are warnings (as upstream: a node that refuses one still gets proxied).
+void setUpNode(const AgentConfig& cfg) {
+  node::logSettings("oom_score_adj", {node::applyOomScoreAdj(cfg.oomScoreAdj)});
+  ConntrackConfig conntrack = cfg.conntrack;
+  if (conntrack.maxPerCore > 0 && !node::inHostNetworkNamespace()) {
+    log::info(
+        "conntrack: not in the host network namespace; nf_conntrack_max and the hash table "
+        "are left alone");
+    conntrack.maxPerCore = 0;
+  }
+  node::logSettings("conntrack", node::applyConntrackSysctls(conntrack));
+}
+
 // The signals that stop kpx, taken synchronously by the main thread: blocked before any other
 // thread starts, so every thread inherits the mask.
 sigset_t stopSignals() {
@@ -129,6 +134,7 @@ int runRun(const RunOptions& o) {
     std::fprintf(stderr, "kpx run: %s\n", cfg.error().c_str());
     return 2;
   }
+  if (!o.verbosity && cfg->logVerbosity > 0) log::setVerbosity(cfg->logVerbosity);
   const std::string modeName(toString(cfg->mode));
   auto dataplane = makeDataplane(modeName);
   if (!dataplane) {
@@ -141,6 +147,10 @@ int runRun(const RunOptions& o) {
     std::fprintf(stderr, "kpx run: %s\n", sourceError.c_str());
     return 1;
   }
+
+  if (cfg->mode == ProxyMode::NFTables && !cfg->localhostNodePorts)
+    log::debug(1, "iptables.localhostNodePorts has no effect in nftables mode (as in kube-proxy)");
+  if (!o.once) setUpNode(*cfg);
 
   const sigset_t signals = stopSignals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
@@ -177,15 +187,28 @@ int runRun(const RunOptions& o) {
   std::stop_source stop;
   std::atomic<int> exitCode{0};
   ConntrackCleaner conntrack;
+  health::ServiceHealthTracker serviceHealth;
   bool firstApplied = true;
   AgentHooks hooks;
   hooks.queued = [&] {
     for (IPFamily f : families) proxierHealth.queuedUpdate(f, healthClock.now());
   };
-  hooks.applied = [&](const ProxyState& before, const ProxyState& after) {
-    conntrack.afterSync(before, after, firstApplied);
+  hooks.applied = [&](const ProxyState& after, const StateChanges& changes) {
+    conntrack.afterSync(after, changes, firstApplied);
+    // The listeners change only when a service's check does (the server retries failed binds
+    // by itself), so a sync that changes none costs nothing here.
+    if (serviceHealth.update(after, changes) && http) http->syncServices(serviceHealth.checks());
     firstApplied = false;
-    if (http) http->syncServices(serviceHealth(after));
+  };
+  hooks.node = [&](const Node* node) {
+    // As upstream's NodeEligibleHandler: a Node being deleted (or gone), or tainted for deletion
+    // by the cluster autoscaler, turns /healthz to 503 so load balancers drain this node.
+    const bool eligible = node != nullptr && health::nodeEligible(*node);
+    if (eligible != proxierHealth.nodeEligible())
+      log::info(std::string("node ") + cfg->proxy.nodeName +
+                (eligible ? " is eligible for load-balancer traffic again"
+                          : " is being deleted or drained: /healthz answers 503"));
+    proxierHealth.setNodeEligible(eligible);
   };
   hooks.finished = [&](const SyncOutcome& outcome) {
     // Upstream marks the proxier healthy only after a successful sync: a kernel that keeps

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,8 @@ struct RunOptions {
   std::string kubeconfig;
   std::string mode = kDefaultMode;
   bool once = false;
+  // -v as given on the command line; unset: the config file's logging.verbosity decides.
+  std::optional<int> verbosity;
   StateOptions state;
 };
 int runRun(const RunOptions& options);

@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
   // An explicit --mode wins over the config file's mode (run.state decides the AgentConfig).
   if (runCmd->count("--mode") > 0) run.state.mode = run.mode;
   run.kubeconfig = run.state.kubeconfig.value_or("");
+  if (app.count("-v") > 0) run.verbosity = verbosity;
 
   if (*planCmd) return runPlan(plan);
   if (app.got_subcommand("version")) {

@@ -236,6 +236,14 @@ TEST(ConntrackCleanup, Table) {
     std::sort(got.begin(), got.end());
     std::sort(want.begin(), want.end());
     EXPECT_EQ(got, want);
+
+    // The form the agent uses, from `after` and the changes only, gives the same filters, with
+    // the frontend index kept up to date from the changes as well as built whole.
+    const StateChanges changes = changesBetween(c.before, c.after);
+    UdpFrontendIndex frontends(c.before);
+    frontends.update(c.after, changes);
+    EXPECT_EQ(frontends, UdpFrontendIndex(c.after));
+    EXPECT_EQ(conntrackCleanup(c.after, changes, frontends), filters);
   }
 }
 
