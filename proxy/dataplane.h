@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <optional>
@@ -13,12 +14,19 @@
 
 namespace kpx {
 
-enum class SyncKind : uint8_t { Incremental, Full };
+// Incremental: apply the changes. Verify: the same, after checking (cheaply) that the kernel still
+// holds what this process applied, programming everything when it does not (someone flushed or
+// replaced kpx's rules): the periodic resync. Full: program everything.
+enum class SyncKind : uint8_t { Incremental, Verify, Full };
+std::string_view toString(SyncKind kind);  // "incremental", "verify", "full"
 
 struct SyncResult {
   bool ok = true;
   std::string error;      // what failed, naming the object concerned
   size_t messages = 0;    // kernel messages sent (netlink messages, restore lines, ...)
+  // The whole state was programmed (or adopted as found): a Full sync, or one the backend had to
+  // make full (its first, the one after a failure, a Verify that found its rules changed).
+  bool full = false;
 };
 
 // One service port as the kernel holds it, for `kpx dump`.
@@ -43,7 +51,8 @@ class Dataplane {
 
   // Converges the kernel to `desired`. `changes` names the ports that may differ from the
   // state of the previous call, with their previous values: an Incremental sync looks at those
-  // ports only, so its cost follows the change, not the cluster. A Full sync (and any sync the
+  // ports only, so its cost follows the change, not the cluster; a Verify sync does too once the
+  // kernel's rules are found in place. A Full sync (and any sync the
   // backend cannot do incrementally, such as the first or the one after a failure) programs
   // all of `desired` and ignores `changes`.
   SyncResult sync(const ProxyState& desired, SyncKind kind, const StateChanges& changes) {

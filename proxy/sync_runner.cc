@@ -4,6 +4,18 @@
 
 namespace kpx {
 
+std::string_view toString(SyncKind kind) {
+  switch (kind) {
+    case SyncKind::Incremental:
+      return "incremental";
+    case SyncKind::Verify:
+      return "verify";
+    case SyncKind::Full:
+      return "full";
+  }
+  return "?";
+}
+
 std::string_view toString(SyncReason reason) {
   switch (reason) {
     case SyncReason::Changes:
@@ -45,7 +57,7 @@ std::optional<Clock::TimePoint> SyncRunner::nextDeadline() const {
   if (failures_ > 0) return std::max(earliest, *lastEnd_ + retryDelay_);
   // Never synced successfully and not failing: the first notify() made it pending.
   const Clock::TimePoint periodic =
-      lastFullSync_ ? *lastFullSync_ + options_.syncPeriod : Clock::TimePoint::min();
+      lastPeriodic_ ? *lastPeriodic_ + options_.syncPeriod : Clock::TimePoint::min();
   Clock::TimePoint deadline = std::max(earliest, periodic);
   if (pending_) deadline = std::min(deadline, earliest);
   return deadline;
@@ -61,8 +73,11 @@ std::optional<SyncRequest> SyncRunner::begin() {
   request.failuresBefore = failures_;
   request.oldestChange = oldestPending_;
   if (oldestPending_) request.newestChange = lastQueued_;
-  const bool periodicDue = !lastFullSync_ || now >= *lastFullSync_ + options_.syncPeriod;
-  request.kind = needFull_ || failures_ > 0 || periodicDue ? SyncKind::Full : SyncKind::Incremental;
+  const bool periodicDue = !lastPeriodic_ || now >= *lastPeriodic_ + options_.syncPeriod;
+  const bool fullDue = !lastFullSync_ || now >= *lastFullSync_ + options_.fullSyncPeriod;
+  request.kind = needFull_ || failures_ > 0 || fullDue ? SyncKind::Full
+                 : periodicDue                         ? SyncKind::Verify
+                                                       : SyncKind::Incremental;
   request.reason = failures_ > 0 ? SyncReason::Retry
                    : pending_    ? SyncReason::Changes
                                  : SyncReason::Periodic;
@@ -85,6 +100,7 @@ SyncOutcome SyncRunner::finish(bool ok) {
     failures_ = 0;
     retryDelay_ = options_.initialRetryDelay;
     if (outcome.request.kind == SyncKind::Full) lastFullSync_ = outcome.request.startedAt;
+    if (outcome.request.kind != SyncKind::Incremental) lastPeriodic_ = outcome.request.startedAt;
     lastSuccess_ = now;
   } else {
     retryDelay_ =

@@ -7,8 +7,12 @@
 //   a complete view, so an empty store never reaches the kernel.
 // - Changes coalesce. A change after a quiet period syncs at once; a burst of changes within
 //   minSyncPeriod of the last sync's start gives one sync, minSyncPeriod after that start.
-// - A full sync (SyncKind::Full) is due syncPeriod after the start of the last successful full
-//   one, even when nothing changed; incremental syncs do not postpone it.
+// - A periodic resync is due syncPeriod after the start of the last successful periodic or full
+//   one, even when nothing changed; incremental syncs do not postpone it. It is a Verify sync
+//   (the backend checks that its rules are still in place and rewrites them only when they are
+//   not), and a Full one once fullSyncPeriod has passed since the last full sync: kube-proxy's
+//   syncPeriod and its hourly FullSyncPeriod. So the cost of a full rewrite (seconds at 10,000
+//   services) delays events once an hour, not every 30 s.
 // - A failed sync is retried after a delay that doubles from initialRetryDelay up to
 //   maxRetryDelay, and every sync after a failure is full until one succeeds. Changes arriving
 //   meanwhile wait for the retry: a failing kernel is not hammered at minSyncPeriod.
@@ -28,6 +32,7 @@ namespace kpx {
 struct SyncRunnerOptions {
   Duration minSyncPeriod = std::chrono::seconds(1);
   Duration syncPeriod = std::chrono::seconds(30);
+  Duration fullSyncPeriod = std::chrono::hours(1);  // upstream's proxyutil.FullSyncPeriod
   Duration initialRetryDelay = std::chrono::seconds(1);
   Duration maxRetryDelay = Duration::zero();  // zero: syncPeriod
 };
@@ -105,6 +110,7 @@ class SyncRunner {
   std::optional<Clock::TimePoint> lastEnd_;
   std::optional<Clock::TimePoint> lastSuccess_;
   std::optional<Clock::TimePoint> lastFullSync_;
+  std::optional<Clock::TimePoint> lastPeriodic_;  // start of the last successful Verify or Full
   int failures_ = 0;
   Duration retryDelay_ = Duration::zero();
 };

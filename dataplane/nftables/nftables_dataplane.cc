@@ -94,7 +94,7 @@ SyncResult NftablesDataplane::commit(nft::Batch& batch, const char* what) {
   return result;
 }
 
-bool NftablesDataplane::adoptIfInPlace(const std::map<IPFamily, FamilyTable>& fresh) {
+bool NftablesDataplane::kernelHolds(const std::map<IPFamily, FamilyTable>& fresh) {
   nft::Reader reader(socket_);
   for (IPFamily family : kFamilies) {
     // A table of a family no longer served must go: only the write path removes it.
@@ -106,6 +106,12 @@ bool NftablesDataplane::adoptIfInPlace(const std::map<IPFamily, FamilyTable>& fr
     if (!elements || elements->size() != 1) return false;
     const nft::ElementSpec want = stampElement(table.model.stamp());
     if ((*elements)[0].key != want.key) return false;
+    // `nft flush table` empties every chain but keeps set elements, the stamp among them: the
+    // fixed layout's chains (a few rules each) must still hold their rules.
+    for (const auto& [name, chain] : table.model.baseChains()) {
+      auto rules = reader.rules(nftFamily(family), kTable, name);
+      if (!rules || rules->size() != chain.rules.size()) return false;
+    }
   }
   return true;
 }
@@ -118,7 +124,7 @@ SyncResult NftablesDataplane::fullSync(const ProxyState& desired) {
     // stamp is computed without rendering anything into a batch.
     for (IPFamily family : kFamilies)
       if (serves(desired, family)) buildTable(family, desired, fresh[family].model, nullptr, problems);
-    if (adoptIfInPlace(fresh)) {
+    if (kernelHolds(fresh)) {
       for (const auto& p : problems) log::warn("nftables: " + p);
       log::info("nftables: kpx tables already hold the desired state; adopted without changes");
       ++stats_.adoptedTables;
@@ -127,7 +133,7 @@ SyncResult NftablesDataplane::fullSync(const ProxyState& desired) {
       needFull_ = false;
       firstSync_ = false;
       ++stats_.fullSyncs;
-      return {true, "", 0};
+      return {.ok = true, .error = "", .messages = 0, .full = true};
     }
     fresh.clear();
     problems.clear();
@@ -162,6 +168,7 @@ SyncResult NftablesDataplane::fullSync(const ProxyState& desired) {
   needFull_ = false;
   firstSync_ = false;
   ++stats_.fullSyncs;
+  result.full = true;
   return result;
 }
 
@@ -210,6 +217,14 @@ SyncResult NftablesDataplane::incrementalSync(const ProxyState& desired,
 SyncResult NftablesDataplane::apply(const ProxyState& desired, SyncKind kind,
                                     const StateChanges& changes) {
   if (kind == SyncKind::Full || needFull_) return fullSync(desired);
+  // The periodic check: each table's stamp is what this process last wrote (one small read per
+  // family). A table deleted, flushed or replaced behind kpx's back is rewritten now rather than
+  // at the next hourly full sync.
+  if (kind == SyncKind::Verify && !kernelHolds(tables_)) {
+    log::warn("nftables: kpx's tables are not as kpx left them (changed outside kpx); rewriting them");
+    ++stats_.repairs;
+    return fullSync(desired);
+  }
   return incrementalSync(desired, changes);
 }
 

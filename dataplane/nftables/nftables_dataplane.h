@@ -23,7 +23,8 @@ class NftablesDataplane final : public Dataplane {
   // Opens the netlink socket in the calling thread's network namespace.
   static tl::expected<std::unique_ptr<NftablesDataplane>, std::string> create();
 
-  // Incremental: only the service ports that differ from the last applied state. Full (also
+  // Incremental: only the service ports that differ from the last applied state. Verify: the
+  // same after reading back each table's stamp; a table changed outside kpx is rewritten. Full (also
   // the first sync of a process and the one after any failure): the whole table in one
   // transaction, unless the kernel already holds exactly the desired table (restart), which is
   // adopted without a write.
@@ -39,6 +40,7 @@ class NftablesDataplane final : public Dataplane {
     size_t fullSyncs = 0;
     size_t incrementalSyncs = 0;
     size_t adoptedTables = 0;  // restarts that found their table in place
+    size_t repairs = 0;        // Verify syncs that found the tables changed and rewrote them
     size_t lastMessages = 0;
   };
   const Stats& stats() const { return stats_; }
@@ -55,7 +57,9 @@ class NftablesDataplane final : public Dataplane {
 
   SyncResult fullSync(const ProxyState& desired);
   SyncResult incrementalSync(const ProxyState& desired, const StateChanges& changes);
-  bool adoptIfInPlace(const std::map<IPFamily, FamilyTable>& fresh);
+  // The kernel holds exactly `tables`: each family's stamp matches and its fixed chains hold
+  // their rules; no table of another family. A few small reads.
+  bool kernelHolds(const std::map<IPFamily, FamilyTable>& tables);
   SyncResult commit(nft::Batch& batch, const char* what);
 
   nft::Socket socket_;

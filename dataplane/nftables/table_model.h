@@ -69,6 +69,8 @@ class TableModel {
   void setBaseChains(std::vector<ChainDef> chains, TableDelta* delta);
 
   uint64_t stamp() const { return stamp_; }
+  // The fixed layout's chains as last set (setBaseChains), by name.
+  const std::map<std::string, ChainDef>& baseChains() const { return baseChains_; }
   // Ports some of whose elements were left out because another port held the key: retried on
   // every sync, since the holder may be gone.
   std::vector<ServicePortKey> conflictedPorts() const {

@@ -368,6 +368,51 @@ TEST_F(NftablesBackendTest, TableDeletedFromOutsideIsRestoredByAFullSync) {
   expectKernelMatches(state);
 }
 
+TEST_F(NftablesBackendTest, VerifyLeavesAnIntactTableAloneAndRewritesAChangedOne) {
+  const Sample s;
+  const ProxyState state = s.state();
+  auto dp = makeDataplane();
+  ASSERT_TRUE(dp);
+  ASSERT_TRUE(dp->sync(state, SyncKind::Full).ok);
+  const uint32_t gen = generation();
+
+  // Nothing changed anywhere: a read, no transaction.
+  SyncResult r = dp->sync(state, SyncKind::Verify);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_FALSE(r.full);
+  EXPECT_EQ(r.messages, 0U);
+  EXPECT_EQ(dp->stats().repairs, 0U);
+  EXPECT_EQ(generation(), gen) << "an intact table is not rewritten";
+
+  // A change comes with the check: applied as a delta.
+  Sample changed = s;
+  changed.web.internal.endpoints.push_back(endpoint("10.244.9.9", 8080));
+  changed.web.external.endpoints = changed.web.internal.endpoints;
+  const ProxyState state2 = changed.state();
+  r = dp->sync(state2, SyncKind::Verify);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_FALSE(r.full);
+  EXPECT_EQ(dp->stats().incrementalSyncs, 2U);
+  expectKernelMatches(state2);
+
+  // Someone flushes kpx's IPv6 table (its stamp goes with it): the next check rewrites both.
+  ASSERT_EQ(nft({"flush", "table", "ip6", "kpx"}).status, 0);
+  r = dp->sync(state2, SyncKind::Verify);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_TRUE(r.full);
+  EXPECT_GT(r.messages, 0U);
+  EXPECT_EQ(dp->stats().repairs, 1U);
+  expectKernelMatches(state2);
+
+  // And a table deleted outright.
+  ASSERT_EQ(nft({"delete", "table", "ip", "kpx"}).status, 0);
+  r = dp->sync(state2, SyncKind::Verify);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_TRUE(r.full);
+  EXPECT_EQ(dp->stats().repairs, 2U);
+  expectKernelMatches(state2);
+}
+
 TEST_F(NftablesBackendTest, BatchRejectedMidwayAppliesNothing) {
   const Sample s;
   ProxyState state = s.state();

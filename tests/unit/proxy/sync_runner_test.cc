@@ -32,6 +32,9 @@ constexpr Expect kNoSync{};
 constexpr Expect full(SyncReason reason) {
   return {true, SyncKind::Full, reason};
 }
+constexpr Expect verify(SyncReason reason) {
+  return {true, SyncKind::Verify, reason};
+}
 constexpr Expect incremental() {
   return {true, SyncKind::Incremental, SyncReason::Changes};
 }
@@ -152,7 +155,7 @@ INSTANTIATE_TEST_SUITE_P(
                   {seconds(0), Op::Run, incremental()},
                   {milliseconds(1), Op::Notify},
                   {milliseconds(1), Op::Run, incremental()}}},
-        Scenario{"FullResyncEverySyncPeriodEvenWhenBusy",
+        Scenario{"PeriodicResyncEverySyncPeriodEvenWhenBusy",
                  periods(seconds(1), seconds(30)),
                  {{seconds(0), Op::Notify},
                   {seconds(0), Op::Run, full(SyncReason::Changes)},
@@ -161,15 +164,38 @@ INSTANTIATE_TEST_SUITE_P(
                   {seconds(20), Op::Notify},
                   {seconds(20), Op::Run, incremental()},
                   {seconds(29), Op::Run},
-                  {seconds(30), Op::Run, full(SyncReason::Periodic)},
+                  {seconds(30), Op::Run, verify(SyncReason::Periodic)},
                   {seconds(59), Op::Run},
-                  {seconds(60), Op::Run, full(SyncReason::Periodic)}}},
-        Scenario{"APendingChangeDueWithThePeriodicSyncGetsAFullOne",
+                  {seconds(60), Op::Run, verify(SyncReason::Periodic)}}},
+        Scenario{"FullResyncOnceFullSyncPeriodHasPassed",
+                 SyncRunnerOptions{.minSyncPeriod = seconds(1),
+                                   .syncPeriod = seconds(30),
+                                   .fullSyncPeriod = seconds(90),
+                                   .initialRetryDelay = seconds(1),
+                                   .maxRetryDelay = Duration::zero()},
+                 {{seconds(0), Op::Notify},
+                  {seconds(0), Op::Run, full(SyncReason::Changes)},
+                  {seconds(30), Op::Run, verify(SyncReason::Periodic)},
+                  {seconds(60), Op::Run, verify(SyncReason::Periodic)},
+                  {seconds(89), Op::Run},
+                  {seconds(90), Op::Run, full(SyncReason::Periodic)},
+                  {seconds(119), Op::Run},
+                  {seconds(120), Op::Run, verify(SyncReason::Periodic)},
+                  {seconds(150), Op::Run, verify(SyncReason::Periodic)}}},
+        Scenario{"AFailedVerifyIsRetriedFull",
+                 periods(seconds(1), seconds(30)),
+                 {{seconds(0), Op::Notify},
+                  {seconds(0), Op::Run, full(SyncReason::Changes)},
+                  {seconds(30), Op::RunFailing, verify(SyncReason::Periodic)},
+                  {seconds(31), Op::Run, full(SyncReason::Retry)},
+                  {seconds(60), Op::Run},
+                  {seconds(61), Op::Run, verify(SyncReason::Periodic)}}},
+        Scenario{"APendingChangeDueWithThePeriodicSyncGetsAVerifyOne",
                  periods(seconds(1), seconds(30)),
                  {{seconds(0), Op::Notify},
                   {seconds(0), Op::Run, full(SyncReason::Changes)},
                   {seconds(30), Op::Notify},
-                  {seconds(30), Op::Run, full(SyncReason::Changes)},
+                  {seconds(30), Op::Run, verify(SyncReason::Changes)},
                   {seconds(31), Op::Notify},
                   {seconds(31), Op::Run, incremental()}}},
         Scenario{"FailureRetriesWithDoublingDelayCappedAtSyncPeriod",
