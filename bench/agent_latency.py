@@ -18,6 +18,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -89,7 +90,7 @@ def main():
                                      "--min-sync-period", a.min_sync_period,
                                      "--healthz-bind-address", "127.0.0.1:10256",
                                      "--metrics-bind-address", "127.0.0.1:10249"],
-                                    stdout=log, stderr=subprocess.STDOUT)
+                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         t0 = time.monotonic()
         while "synced" not in open(log_path).read():
             if proc.poll() is not None or time.monotonic() - t0 > 600:
@@ -106,20 +107,37 @@ def main():
         status = open(f"/proc/{proc.pid}/status").read()
         rss = re.search(r"VmRSS:\s+(\d+) kB", status).group(1)
         hwm = re.search(r"VmHWM:\s+(\d+) kB", status).group(1)
+        if os.environ.get("KPX_SMAPS"):  # where the RSS is: the largest mappings
+            maps, cur = [], None
+            for line in open(f"/proc/{proc.pid}/smaps"):
+                if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                    cur = line.split(None, 5)[-1].strip() if len(line.split()) > 5 else "[anon]"
+                elif line.startswith("Rss:"):
+                    maps.append((int(line.split()[1]), cur))
+            for kb, name in sorted(maps, reverse=True)[:8]:
+                print(f"  smaps: {kb / 1024:7.1f} MiB {name}")
     finally:
         if proc and proc.poll() is None:
-            proc.terminate()
-            proc.wait(timeout=20)
+            # The whole group: under KPX_WRAP, kpx is the wrapper's child, not `proc`.
+            # KPX_STOP_SIGNAL=KILL under heaptrack: what is still allocated is then the live heap.
+            stop = getattr(signal, "SIG" + os.environ.get("KPX_STOP_SIGNAL", "TERM"))
+            os.killpg(proc.pid, stop)
+            proc.wait(timeout=60)
         subprocess.run(["ip", "netns", "del", ns], check=False)
     text = open(log_path).read()
-    lat = [float(x) for x in re.findall(r"incremental.*oldest event to kernel ([\d.]+) ms", text)]
-    sync = [float(x) for x in re.findall(r"incremental, \d+ kernel messages, ([\d.]+) ms", text)]
+    # Every sync after the first that carried an event, whatever its kind (incremental, or a
+    # periodic verify that found changes waiting): the first is the start-up full sync.
+    synced = re.findall(r"nftables (\w+), \d+ kernel messages, ([\d.]+) ms; oldest event to "
+                        r"kernel ([\d.]+) ms", text)[1:]
+    lat = [float(age) for _, _, age in synced if float(age) > 0]
+    sync = [float(took) for _, took, age in synced if float(age) > 0]
+    kinds = sorted({kind for kind, _, age in synced if float(age) > 0})
     shutil.rmtree(d, ignore_errors=True)
     if not lat:
         sys.exit("no incremental sync seen:\n" + text[-3000:])
     print(f"kpx agent, {a.services} services x {a.endpoints} endpoints, minSyncPeriod "
-          f"{a.min_sync_period}: first sync after start {first:.1f} s; {len(lat)} incremental syncs "
-          f"for {a.changes} changes")
+          f"{a.min_sync_period}: first sync after start {first:.1f} s; {len(lat)} syncs "
+          f"({', '.join(kinds)}) for {a.changes} changes")
     print(f"  event-to-kernel: p50 {percentile(lat, 50):.1f} ms, p99 {percentile(lat, 99):.1f} ms, "
           f"max {max(lat):.1f} ms")
     print(f"  sync itself (build state + dataplane): p50 {percentile(sync, 50):.1f} ms, "

@@ -1,5 +1,7 @@
 #include "proxy/agent.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <utility>
@@ -9,6 +11,9 @@
 
 namespace kpx {
 namespace {
+
+// Syncs changing at least this many service ports give their freed memory back to the kernel.
+constexpr size_t kTrimAfterChanges = 1000;
 
 double secondsBetween(Clock::TimePoint from, Clock::TimePoint to) {
   return std::chrono::duration<double>(to - from).count();
@@ -136,7 +141,12 @@ bool Agent::sync(const SyncRequest& request) {
   else log::debug(1, line);
   if (hooks_.applied) hooks_.applied(desired, pending_);
   appliedGlobal_ = desired.global;
+  const size_t changed = pending_.before.size();
   pending_ = StateChanges{};
+  // A sync that touched much (the first, a re-list) freed tens of MB of temporaries across the
+  // threads' malloc arenas; glibc keeps freed pages mapped unless asked, which would leave the
+  // agent's RSS at that sync's peak for good.
+  if (full || changed >= kTrimAfterChanges) malloc_trim(0);
   return true;
 }
 
