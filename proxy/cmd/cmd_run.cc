@@ -102,10 +102,11 @@ std::unique_ptr<Source> makeSource(const RunOptions& o, const AgentConfig& cfg,
   return std::move(*source);
 }
 
-// What kube-proxy sets on the node before its first sync: its own OOM score and the conntrack
-// sysctls. Failures are warnings (as upstream: a node that refuses one still gets proxied).
-void setUpNode(const AgentConfig& cfg) {
-  node::logSettings("oom_score_adj", {node::applyOomScoreAdj(cfg.oomScoreAdj)});
+// kube-proxy's conntrack sysctls. Applied once the first sync has succeeded: the rules use
+// conntrack, so nf_conntrack is loaded by then and its sysctls exist (before it, on a node where
+// nothing loaded the module yet, they do not). Failures are warnings, as upstream: a node that
+// refuses one is still proxied.
+void setUpConntrack(const AgentConfig& cfg) {
   ConntrackConfig conntrack = cfg.conntrack;
   if (conntrack.maxPerCore > 0 && !node::inHostNetworkNamespace()) {
     log::info(
@@ -157,7 +158,7 @@ int runRun(const RunOptions& o) {
 
   if (cfg->mode == ProxyMode::NFTables && !cfg->localhostNodePorts)
     log::debug(1, "iptables.localhostNodePorts has no effect in nftables mode (as in kube-proxy)");
-  if (!o.once) setUpNode(*cfg);
+  if (!o.once) node::logSettings("oom_score_adj", {node::applyOomScoreAdj(cfg->oomScoreAdj)});
 
   const sigset_t signals = stopSignals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
@@ -201,6 +202,7 @@ int runRun(const RunOptions& o) {
     for (IPFamily f : families) proxierHealth.queuedUpdate(f, healthClock.now());
   };
   hooks.applied = [&](const ProxyState& after, const StateChanges& changes) {
+    if (firstApplied && !o.once) setUpConntrack(*cfg);
     conntrack.afterSync(after, changes, firstApplied);
     // The listeners change only when a service's check does (the server retries failed binds
     // by itself), so a sync that changes none costs nothing here.

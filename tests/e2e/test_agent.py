@@ -288,6 +288,15 @@ class AgentCases(unittest.TestCase):
         self.assertEqual(status, 200, text)
         self.wait_pods("client", self.f.cluster_ip(45), 80, {"pod1"})
         self.assertIn("unknown", d.output().lower(), "an unknown field warns")
+        # The conntrack section reached the node's network namespace (those sysctls are per
+        # namespace); nf_conntrack_max is the host's, and kpx outside it leaves it alone.
+        for name, want in (("nf_conntrack_tcp_timeout_established", "25200"),
+                           ("nf_conntrack_udp_timeout", "45")):
+            got = subprocess.run(["ip", "netns", "exec", TOPO.node, "cat",
+                                  f"/proc/sys/net/netfilter/{name}"],
+                                 capture_output=True, text=True).stdout.strip()
+            self.assertEqual(got, want, f"{name}\n{d.output()}")
+        self.assertIn("nf_conntrack_max and the hash table are left alone", d.output())
         self.assertEqual(d.stop(), 0, d.output())
         # SIGTERM left the rules: traffic still flows with kpx stopped.
         self.wait_pods("client", self.f.cluster_ip(45), 80, {"pod1"}, timeout=2)
@@ -360,7 +369,8 @@ conntrack:
   maxPerCore: null
   min: null
   tcpCloseWaitTimeout: null
-  tcpEstablishedTimeout: null
+  tcpEstablishedTimeout: 7h0m0s
+  udpTimeout: 45s
 detectLocalMode: ""
 enableProfiling: false
 healthzBindAddress: 127.0.0.1:{healthz}
