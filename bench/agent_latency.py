@@ -70,6 +70,9 @@ def main():
     ap.add_argument("--endpoints", type=int, default=10)
     ap.add_argument("--changes", type=int, default=40)
     ap.add_argument("--min-sync-period", default="1s")
+    ap.add_argument("--restart", action="store_true",
+                    help="program the rules with `kpx run --once` first, so that the daemon "
+                         "starts as after a restart or upgrade (it adopts the table)")
     a = ap.parse_args()
     ns = f"kpxlat{os.getpid()}"
     d = tempfile.mkdtemp(prefix="kpx-lat-")
@@ -82,6 +85,11 @@ def main():
     proc = None
     try:
         subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
+        if a.restart:
+            subprocess.run(["ip", "netns", "exec", ns, os.path.abspath(a.kpx), "run", "--once",
+                            "--source", src, "--node-name", "bench-node",
+                            "--cluster-cidr", "10.244.0.0/16"], check=True,
+                           stdout=subprocess.DEVNULL)
         with open(log_path, "wb") as log:
             wrap = os.environ.get("KPX_WRAP", "").split()  # e.g. "heaptrack -o /tmp/kpx"
             proc = subprocess.Popen(["ip", "netns", "exec", ns, *wrap, os.path.abspath(a.kpx), "run",
