@@ -45,9 +45,7 @@ nlohmann::json targetJson(const TrafficTarget& t, TrafficPolicy policy) {
                    {"ready", ep.ready},
                    {"serving", ep.serving},
                    {"terminating", ep.terminating},
-                   {"local", ep.local},
-                   {"nodeName", ep.nodeName},
-                   {"zone", ep.zone}});
+                   {"local", ep.local}});
   }
   return {{"policy", toString(policy)},
           {"endpoints", eps},

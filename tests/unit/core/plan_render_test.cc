@@ -14,9 +14,8 @@ ProxyState sampleState() {
   sp.clusterIP = *IPAddr::parse("10.96.0.10");
   sp.port = 80;
   sp.nodePort = 30080;
-  sp.internal.endpoints = {{*IPAddr::parse("10.244.0.11"), 8080, true, true, false, true, "n1", ""},
-                           {*IPAddr::parse("10.244.0.12"), 8080, false, true, true, false, "n2",
-                            ""}};
+  sp.internal.endpoints = {{*IPAddr::parse("10.244.0.11"), 8080, true, true, false, true},
+                           {*IPAddr::parse("10.244.0.12"), 8080, false, true, true, false}};
   sp.external.endpoints = sp.internal.endpoints;
   state.servicePorts[sp.key] = sp;
 

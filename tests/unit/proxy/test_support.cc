@@ -361,7 +361,7 @@ void PrintTo(const ServicePortKey& k, std::ostream* os) {
 }
 
 void PrintTo(const EndpointState& e, std::ostream* os) {
-  *os << test::describe(e) << " node=" << e.nodeName << " zone=" << e.zone;
+  *os << test::describe(e);
 }
 
 }  // namespace kpx

@@ -57,9 +57,7 @@ std::vector<EndpointCandidate> candidates(const std::vector<Ep>& endpoints) {
                              .ready = e.ready,
                              .serving = e.serving,
                              .terminating = e.terminating,
-                             .local = e.local,
-                             .nodeName = e.local ? std::string(kNodeName) : "node-z",
-                             .zone = ""},
+                             .local = e.local},
                    .zoneHints = e.zones,
                    .nodeHints = e.nodes});
   }
