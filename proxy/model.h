@@ -114,7 +114,7 @@ struct Endpoint {
   EndpointConditions conditions;
   std::optional<std::string> nodeName;
   std::optional<std::string> zone;
-  std::string hostname;
+  // (hostname is validated but not kept: no proxy reads it, and 100,000 endpoints would carry it.)
   std::vector<std::string> hintZones;  // hints.forZones[].name
   std::vector<std::string> hintNodes;  // hints.forNodes[].name
   bool operator==(const Endpoint&) const = default;

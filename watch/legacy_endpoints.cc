@@ -33,7 +33,6 @@ void readAddresses(const FieldReader& subset, std::string_view list, bool ready,
     endpoint.addresses = {ip};
     endpoint.conditions.ready = ready;
     endpoint.nodeName = item.string("nodeName");
-    endpoint.hostname = item.string("hostname").value_or("");
     (parsed->isV4() ? v4 : v6).push_back(std::move(endpoint));
   }
 }

@@ -125,7 +125,6 @@ class Digest {
     add(e.conditions.terminating);
     add(e.nodeName);
     add(e.zone);
-    add(e.hostname);
     add(e.hintZones);
     add(e.hintNodes);
   }

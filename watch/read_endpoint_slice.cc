@@ -34,7 +34,6 @@ Endpoint readEndpoint(const FieldReader& item) {
   endpoint.conditions.terminating = conditions.boolean("terminating");
   endpoint.nodeName = item.string("nodeName");
   endpoint.zone = item.string("zone");
-  endpoint.hostname = item.string("hostname").value_or("");
   const FieldReader hints = item.object("hints");
   endpoint.hintZones = readHintNames(hints, "forZones");
   endpoint.hintNodes = readHintNames(hints, "forNodes");

@@ -46,7 +46,6 @@ EndpointSlice fullSlice() {
                           .conditions = {.ready = true, .serving = {}, .terminating = {}},
                           .nodeName = "node-1",
                           .zone = "zone-a",
-                          .hostname = "",
                           .hintZones = {"zone-a"},
                           .hintNodes = {}}};
   return e;
@@ -114,7 +113,6 @@ TEST(ObjectHash, AnyEndpointSliceFieldChangesTheDigest) {
       [](EndpointSlice& e) { e.endpoints[0].conditions.terminating = false; },
       [](EndpointSlice& e) { e.endpoints[0].nodeName.reset(); },
       [](EndpointSlice& e) { e.endpoints[0].zone = "zone-b"; },
-      [](EndpointSlice& e) { e.endpoints[0].hostname = "pod-0"; },
       [](EndpointSlice& e) { e.endpoints[0].hintZones.clear(); },
       [](EndpointSlice& e) { e.endpoints[0].hintNodes.push_back("node-1"); },
       [](EndpointSlice& e) { e.endpoints.push_back(e.endpoints[0]); },
@@ -162,7 +160,7 @@ TEST(ObjectHash, ModelLayoutIsTheOneHashed) {
   EXPECT_EQ(sizeof(LoadBalancerIngress), 88u);
   EXPECT_EQ(sizeof(EndpointSlice), 312u);
   EXPECT_EQ(sizeof(EndpointPort), 48u);
-  EXPECT_EQ(sizeof(Endpoint), 192u);
+  EXPECT_EQ(sizeof(Endpoint), 160u);
   EXPECT_EQ(sizeof(EndpointConditions), 6u);
   EXPECT_EQ(sizeof(Node), 304u);
   EXPECT_EQ(sizeof(NodeAddress), 64u);

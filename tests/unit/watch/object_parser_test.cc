@@ -291,14 +291,12 @@ TEST(EndpointSliceParsing, EveryFieldOfAKubectlDump) {
             (EndpointConditions{.ready = true, .serving = true, .terminating = false}));
   EXPECT_EQ(first.nodeName, "node-1");
   EXPECT_EQ(first.zone, "zone-a");
-  EXPECT_EQ(first.hostname, "");
   EXPECT_EQ(first.hintZones, std::vector<std::string>{"zone-a"});
   EXPECT_EQ(first.hintNodes, std::vector<std::string>{"node-1"});
 
   const Endpoint& terminating = slice.endpoints[1];
   EXPECT_EQ(terminating.conditions,
             (EndpointConditions{.ready = false, .serving = true, .terminating = true}));
-  EXPECT_EQ(terminating.hostname, "web-1");
   EXPECT_TRUE(terminating.hintZones.empty());
 
   // Unset conditions stay unset: the model gives them their meaning.
