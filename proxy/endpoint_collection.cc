@@ -34,9 +34,9 @@ EndpointCandidate makeCandidate(const Endpoint& endpoint, const IPAddr& ip, uint
   c.state.ready = endpoint.conditions.isReady();
   c.state.serving = endpoint.conditions.isServing();
   c.state.terminating = endpoint.conditions.isTerminating();
-  c.state.local = !nodeName.empty() && endpoint.nodeName.value_or("") == nodeName;
-  c.zoneHints = endpoint.hintZones;
-  c.nodeHints = endpoint.hintNodes;
+  c.state.local = !nodeName.empty() && endpoint.nodeName == nodeName;
+  c.zoneHints = endpoint.hintZones();
+  c.nodeHints = endpoint.hintNodes();
   return c;
 }
 

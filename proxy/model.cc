@@ -50,6 +50,33 @@ std::string_view toString(ServiceType t) {
 
 std::string_view toString(TrafficPolicy t) { return t == TrafficPolicy::Local ? "Local" : "Cluster"; }
 
+namespace {
+const std::vector<std::string> kNoHints;
+}  // namespace
+
+const std::vector<std::string>& Endpoint::hintZones() const {
+  return hints ? hints->forZones : kNoHints;
+}
+
+const std::vector<std::string>& Endpoint::hintNodes() const {
+  return hints ? hints->forNodes : kNoHints;
+}
+
+void Endpoint::setHints(std::vector<std::string> zones, std::vector<std::string> nodes) {
+  if (zones.empty() && nodes.empty()) {
+    hints.reset();
+    return;
+  }
+  hints = std::make_shared<const EndpointHints>(
+      EndpointHints{.forZones = std::move(zones), .forNodes = std::move(nodes)});
+}
+
+bool Endpoint::operator==(const Endpoint& other) const {
+  return addresses == other.addresses && conditions == other.conditions &&
+         nodeName == other.nodeName && hintZones() == other.hintZones() &&
+         hintNodes() == other.hintNodes();
+}
+
 std::string_view toString(AddressType t) {
   switch (t) {
     case AddressType::IPv4: return "IPv4";

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -109,15 +110,29 @@ struct EndpointConditions {
   bool operator==(const EndpointConditions&) const = default;
 };
 
+// hints.forZones[].name and hints.forNodes[].name. Set only with topology-aware routing, so an
+// Endpoint keeps them behind one pointer (null: none); never modified once read, so copies share.
+struct EndpointHints {
+  std::vector<std::string> forZones;
+  std::vector<std::string> forNodes;
+  bool operator==(const EndpointHints&) const = default;
+};
+
+// What a proxy reads of an endpoint. The snapshot holds one per pod of every service (100,000 at
+// 10,000 x 10), so it keeps only that: hostname and zone are validated but not kept (selection
+// reads the hints, not the endpoint's zone), and a nodeName of nil and "" are the same to
+// kube-proxy. 80 bytes.
 struct Endpoint {
   std::vector<std::string> addresses;  // text: FQDN slices hold names; parsed per family later
   EndpointConditions conditions;
-  std::optional<std::string> nodeName;
-  std::optional<std::string> zone;
-  // (hostname is validated but not kept: no proxy reads it, and 100,000 endpoints would carry it.)
-  std::vector<std::string> hintZones;  // hints.forZones[].name
-  std::vector<std::string> hintNodes;  // hints.forNodes[].name
-  bool operator==(const Endpoint&) const = default;
+  std::string nodeName;  // "" when unset
+  std::shared_ptr<const EndpointHints> hints;
+
+  const std::vector<std::string>& hintZones() const;
+  const std::vector<std::string>& hintNodes() const;
+  // Stores the hints, or none when both lists are empty (so that equal endpoints compare equal).
+  void setHints(std::vector<std::string> zones, std::vector<std::string> nodes);
+  bool operator==(const Endpoint& other) const;
 };
 
 struct EndpointSlice {

@@ -32,7 +32,7 @@ void readAddresses(const FieldReader& subset, std::string_view list, bool ready,
     Endpoint endpoint;
     endpoint.addresses = {ip};
     endpoint.conditions.ready = ready;
-    endpoint.nodeName = item.string("nodeName");
+    endpoint.nodeName = item.string("nodeName").value_or("");
     (parsed->isV4() ? v4 : v6).push_back(std::move(endpoint));
   }
 }

@@ -124,9 +124,8 @@ class Digest {
     add(e.conditions.serving);
     add(e.conditions.terminating);
     add(e.nodeName);
-    add(e.zone);
-    add(e.hintZones);
-    add(e.hintNodes);
+    add(e.hintZones());
+    add(e.hintNodes());
   }
   void add(const EndpointSlice& s) {
     add(s.meta);

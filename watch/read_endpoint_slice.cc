@@ -32,11 +32,10 @@ Endpoint readEndpoint(const FieldReader& item) {
   endpoint.conditions.ready = conditions.boolean("ready");
   endpoint.conditions.serving = conditions.boolean("serving");
   endpoint.conditions.terminating = conditions.boolean("terminating");
-  endpoint.nodeName = item.string("nodeName");
-  endpoint.zone = item.string("zone");
+  endpoint.nodeName = item.string("nodeName").value_or("");
+  (void)item.string("zone");  // type-checked, not kept (see Endpoint)
   const FieldReader hints = item.object("hints");
-  endpoint.hintZones = readHintNames(hints, "forZones");
-  endpoint.hintNodes = readHintNames(hints, "forNodes");
+  endpoint.setHints(readHintNames(hints, "forZones"), readHintNames(hints, "forNodes"));
   return endpoint;
 }
 

@@ -156,7 +156,7 @@ TEST(BuildStateEndpoints, EndpointFields) {
   };
   const std::vector<Case> cases = {
       {.name = "local, zone, all conditions unset",
-       .endpoint = makeEndpoint("10.1.0.1").node(kThisNode).zone("zone-a"),
+       .endpoint = makeEndpoint("10.1.0.1").node(kThisNode),
        .expected = {.ip = ip("10.1.0.1"),
                     .port = 8080,
                     .ready = true,

@@ -326,9 +326,10 @@ class RandomCluster {
       if (chance(20)) ep.conditions.serving = chance(50);
       if (chance(20)) ep.conditions.terminating = true;
       if (chance(80)) ep.nodeName = oneOf<std::string>({"node-a", "node-b"});
-      if (chance(60)) ep.zone = oneOf<std::string>({"z1", "z2"});
-      if (chance(40)) ep.hintZones = {oneOf<std::string>({"z1", "z2"})};
-      if (chance(20)) ep.hintNodes = {oneOf<std::string>({"node-a", "node-b"})};
+      std::vector<std::string> zones, nodes;
+      if (chance(40)) zones = {oneOf<std::string>({"z1", "z2"})};
+      if (chance(20)) nodes = {oneOf<std::string>({"node-a", "node-b"})};
+      ep.setHints(std::move(zones), std::move(nodes));
       e.endpoints.push_back(ep);
     }
     return e;

@@ -140,11 +140,6 @@ EndpointBuilder& EndpointBuilder::node(std::string name) {
   return *this;
 }
 
-EndpointBuilder& EndpointBuilder::zone(std::string name) {
-  ep_.zone = std::move(name);
-  return *this;
-}
-
 EndpointBuilder& EndpointBuilder::ready(bool v) {
   ep_.conditions.ready = v;
   return *this;
@@ -161,12 +156,12 @@ EndpointBuilder& EndpointBuilder::terminating(bool v) {
 }
 
 EndpointBuilder& EndpointBuilder::zoneHints(std::initializer_list<std::string> zones) {
-  ep_.hintZones = zones;
+  ep_.setHints(zones, ep_.hintNodes());
   return *this;
 }
 
 EndpointBuilder& EndpointBuilder::nodeHints(std::initializer_list<std::string> nodes) {
-  ep_.hintNodes = nodes;
+  ep_.setHints(ep_.hintZones(), nodes);
   return *this;
 }
 

@@ -55,7 +55,6 @@ class EndpointBuilder {
  public:
   explicit EndpointBuilder(std::vector<std::string> addresses);
   EndpointBuilder& node(std::string name);
-  EndpointBuilder& zone(std::string name);
   EndpointBuilder& ready(bool v);
   EndpointBuilder& serving(bool v);
   EndpointBuilder& terminating(bool v);

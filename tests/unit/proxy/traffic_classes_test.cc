@@ -115,9 +115,9 @@ TEST(TrafficClasses, PoliciesAndEmptyActions) {
 TEST(TrafficClasses, Topology) {
   const EndpointSlice hinted =
       webSlice()
-          .endpoint(makeEndpoint("10.1.0.1").node("node-b").zone("zone-a").zoneHints({"zone-a"}))
-          .endpoint(makeEndpoint("10.1.0.2").node("node-c").zone("zone-b").zoneHints({"zone-b"}))
-          .endpoint(makeEndpoint("10.1.0.3").node(kThisNode).zone("zone-b").zoneHints({"zone-b"}));
+          .endpoint(makeEndpoint("10.1.0.1").node("node-b").zoneHints({"zone-a"}))
+          .endpoint(makeEndpoint("10.1.0.2").node("node-c").zoneHints({"zone-b"}))
+          .endpoint(makeEndpoint("10.1.0.3").node(kThisNode).zoneHints({"zone-b"}));
   const Node nodeInZoneA = makeNode(kThisNode).zone("zone-a");
   expectBuildCases({
       {.name = "zone hints filter the cluster set by this node's zone label",

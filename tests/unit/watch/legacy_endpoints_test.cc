@@ -32,7 +32,6 @@ TEST(LegacyEndpoints, OneSlicePerSubsetAndFamily) {
   EXPECT_EQ(v4.endpoints[0].conditions,
             (EndpointConditions{.ready = true, .serving = {}, .terminating = {}}));
   EXPECT_EQ(v4.endpoints[0].nodeName, "node-1");
-  EXPECT_EQ(v4.endpoints[0].zone, std::nullopt);  // Endpoints have no zones
   EXPECT_EQ(v4.endpoints[1].addresses, std::vector<std::string>{"10.0.5.11"});
   EXPECT_EQ(v4.endpoints[1].conditions,
             (EndpointConditions{.ready = false, .serving = {}, .terminating = {}}));

@@ -42,12 +42,12 @@ EndpointSlice fullSlice() {
   e.meta.name = "web-1";
   e.serviceName = "web";
   e.ports = {EndpointPort{.name = "http", .protocol = Protocol::TCP, .port = 8080}};
-  e.endpoints = {Endpoint{.addresses = {"10.244.0.5"},
-                          .conditions = {.ready = true, .serving = {}, .terminating = {}},
-                          .nodeName = "node-1",
-                          .zone = "zone-a",
-                          .hintZones = {"zone-a"},
-                          .hintNodes = {}}};
+  Endpoint endpoint{.addresses = {"10.244.0.5"},
+                    .conditions = {.ready = true, .serving = {}, .terminating = {}},
+                    .nodeName = "node-1",
+                    .hints = nullptr};
+  endpoint.setHints({"zone-a"}, {});
+  e.endpoints = {endpoint};
   return e;
 }
 
@@ -111,10 +111,9 @@ TEST(ObjectHash, AnyEndpointSliceFieldChangesTheDigest) {
       [](EndpointSlice& e) { e.endpoints[0].conditions.ready = false; },
       [](EndpointSlice& e) { e.endpoints[0].conditions.serving = true; },
       [](EndpointSlice& e) { e.endpoints[0].conditions.terminating = false; },
-      [](EndpointSlice& e) { e.endpoints[0].nodeName.reset(); },
-      [](EndpointSlice& e) { e.endpoints[0].zone = "zone-b"; },
-      [](EndpointSlice& e) { e.endpoints[0].hintZones.clear(); },
-      [](EndpointSlice& e) { e.endpoints[0].hintNodes.push_back("node-1"); },
+      [](EndpointSlice& e) { e.endpoints[0].nodeName.clear(); },
+      [](EndpointSlice& e) { e.endpoints[0].setHints({}, {}); },
+      [](EndpointSlice& e) { e.endpoints[0].setHints({"zone-a"}, {"node-1"}); },
       [](EndpointSlice& e) { e.endpoints.push_back(e.endpoints[0]); },
   };
   const uint64_t original = contentHash(fullSlice());
@@ -160,7 +159,7 @@ TEST(ObjectHash, ModelLayoutIsTheOneHashed) {
   EXPECT_EQ(sizeof(LoadBalancerIngress), 88u);
   EXPECT_EQ(sizeof(EndpointSlice), 312u);
   EXPECT_EQ(sizeof(EndpointPort), 48u);
-  EXPECT_EQ(sizeof(Endpoint), 160u);
+  EXPECT_EQ(sizeof(Endpoint), 80u);
   EXPECT_EQ(sizeof(EndpointConditions), 6u);
   EXPECT_EQ(sizeof(Node), 304u);
   EXPECT_EQ(sizeof(NodeAddress), 64u);

@@ -290,20 +290,19 @@ TEST(EndpointSliceParsing, EveryFieldOfAKubectlDump) {
   EXPECT_EQ(first.conditions,
             (EndpointConditions{.ready = true, .serving = true, .terminating = false}));
   EXPECT_EQ(first.nodeName, "node-1");
-  EXPECT_EQ(first.zone, "zone-a");
-  EXPECT_EQ(first.hintZones, std::vector<std::string>{"zone-a"});
-  EXPECT_EQ(first.hintNodes, std::vector<std::string>{"node-1"});
+  EXPECT_EQ(first.hintZones(), std::vector<std::string>{"zone-a"});
+  EXPECT_EQ(first.hintNodes(), std::vector<std::string>{"node-1"});
 
   const Endpoint& terminating = slice.endpoints[1];
   EXPECT_EQ(terminating.conditions,
             (EndpointConditions{.ready = false, .serving = true, .terminating = true}));
-  EXPECT_TRUE(terminating.hintZones.empty());
+  EXPECT_TRUE(terminating.hintZones().empty());
+  EXPECT_EQ(terminating.hints, nullptr) << "no hints: no allocation";
 
   // Unset conditions stay unset: the model gives them their meaning.
   const Endpoint& bare = slice.endpoints[2];
   EXPECT_EQ(bare.conditions, EndpointConditions{});
-  EXPECT_EQ(bare.nodeName, std::nullopt);
-  EXPECT_EQ(bare.zone, std::nullopt);
+  EXPECT_EQ(bare.nodeName, "");
 
   const EndpointSlice v6 = findObject<EndpointSlice>(parsed, "shop/web-v6-4mz8q");
   EXPECT_EQ(v6.addressType, AddressType::IPv6);
