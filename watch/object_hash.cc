@@ -78,10 +78,8 @@ class Digest {
   void add(const ObjectMeta& m) {
     add(m.namespace_);
     add(m.name);
-    add(m.uid);
     add(m.resourceVersion);
     add(m.labels);
-    add(m.annotations);
   }
   void add(const ServicePort& p) {
     add(p.name);

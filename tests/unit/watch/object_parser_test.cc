@@ -39,10 +39,8 @@ TEST(ServiceParsing, EveryFieldOfAKubectlDump) {
   EXPECT_EQ(web.meta.namespace_, "shop");
   EXPECT_EQ(web.meta.name, "web");
   EXPECT_EQ(web.meta.resourceVersion, "53311");
-  // Not kept: nothing reads them after parsing (read_meta.cc).
-  EXPECT_EQ(web.meta.uid, "");
+  // uid, annotations and other labels are not kept (read_meta.cc).
   EXPECT_FALSE(web.meta.labels.contains("app"));
-  EXPECT_TRUE(web.meta.annotations.empty());
   EXPECT_EQ(web.type, ServiceType::LoadBalancer);
   EXPECT_FALSE(web.headless);
   EXPECT_EQ(web.clusterIPs, (std::vector{ip("10.96.120.17"), ip("fd00:10:96::7a11")}));
@@ -203,7 +201,6 @@ TEST(ListParsing, ApiServerListItemsCarryNoKind) {
   const Service dns = findObject<Service>(parsed, "kube-system/kube-dns");
   ASSERT_EQ(dns.ports.size(), 3u);
   EXPECT_EQ(dns.ports[0].protocol, Protocol::UDP);
-  EXPECT_TRUE(dns.meta.annotations.empty());
 }
 
 TEST(ListParsing, KindHintForEachTypedList) {
@@ -277,7 +274,6 @@ TEST(EndpointSliceParsing, EveryFieldOfAKubectlDump) {
   const EndpointSlice slice = findObject<EndpointSlice>(parsed, "shop/web-x7k2p");
   EXPECT_EQ(slice.serviceName, "web");
   EXPECT_EQ(slice.addressType, AddressType::IPv4);
-  EXPECT_EQ(slice.meta.uid, "");
   EXPECT_EQ(slice.meta.resourceVersion, "53980");
   ASSERT_EQ(slice.ports.size(), 2u);
   EXPECT_EQ(slice.ports[0],
@@ -329,7 +325,6 @@ TEST(NodeParsing, EveryFieldOfAKubectlDump) {
   ASSERT_TRUE(parsed.errors.empty()) << describeErrors(parsed.errors);
   const Node node = findObject<Node>(parsed, "node-1");
   EXPECT_EQ(node.meta.namespace_, "");
-  EXPECT_EQ(node.meta.uid, "");
   // Of the labels only the zone is kept: nothing reads the others.
   EXPECT_EQ(node.meta.labels,
             (std::map<std::string, std::string>{{std::string(kZoneLabel), "zone-a"}}));
