@@ -64,9 +64,9 @@ std::vector<EndpointCandidate> collectEndpoints(const std::vector<const Endpoint
       if (!servesPort(slicePort, port)) continue;
       const uint16_t number = *slicePort.port;
       for (const Endpoint& endpoint : slice->endpoints) {
-        // Upstream uses only the first address: the API requires exactly one per endpoint.
-        if (endpoint.addresses.empty()) continue;
-        auto ip = IPAddr::parse(endpoint.addresses.front());
+        // The first address only (the reader keeps no other), as upstream.
+        if (endpoint.address.empty()) continue;
+        auto ip = IPAddr::parse(endpoint.address);
         if (!ip || ip->family() != family) continue;
         EndpointCandidate candidate = makeCandidate(endpoint, *ip, number, nodeName);
         auto [it, inserted] = indexByAddress.try_emplace({*ip, number}, out.size());

@@ -6,18 +6,24 @@ namespace kpx {
 
 std::string_view toString(Protocol p) {
   switch (p) {
-    case Protocol::TCP: return "TCP";
-    case Protocol::UDP: return "UDP";
-    case Protocol::SCTP: return "SCTP";
+    case Protocol::TCP:
+      return "TCP";
+    case Protocol::UDP:
+      return "UDP";
+    case Protocol::SCTP:
+      return "SCTP";
   }
   return "?";
 }
 
 std::string_view toLowerString(Protocol p) {
   switch (p) {
-    case Protocol::TCP: return "tcp";
-    case Protocol::UDP: return "udp";
-    case Protocol::SCTP: return "sctp";
+    case Protocol::TCP:
+      return "tcp";
+    case Protocol::UDP:
+      return "udp";
+    case Protocol::SCTP:
+      return "sctp";
   }
   return "?";
 }
@@ -31,24 +37,33 @@ std::optional<Protocol> parseProtocol(std::string_view text) {
 
 uint8_t ipProtoNumber(Protocol p) {
   switch (p) {
-    case Protocol::TCP: return IPPROTO_TCP;
-    case Protocol::UDP: return IPPROTO_UDP;
-    case Protocol::SCTP: return IPPROTO_SCTP;
+    case Protocol::TCP:
+      return IPPROTO_TCP;
+    case Protocol::UDP:
+      return IPPROTO_UDP;
+    case Protocol::SCTP:
+      return IPPROTO_SCTP;
   }
   return 0;
 }
 
 std::string_view toString(ServiceType t) {
   switch (t) {
-    case ServiceType::ClusterIP: return "ClusterIP";
-    case ServiceType::NodePort: return "NodePort";
-    case ServiceType::LoadBalancer: return "LoadBalancer";
-    case ServiceType::ExternalName: return "ExternalName";
+    case ServiceType::ClusterIP:
+      return "ClusterIP";
+    case ServiceType::NodePort:
+      return "NodePort";
+    case ServiceType::LoadBalancer:
+      return "LoadBalancer";
+    case ServiceType::ExternalName:
+      return "ExternalName";
   }
   return "?";
 }
 
-std::string_view toString(TrafficPolicy t) { return t == TrafficPolicy::Local ? "Local" : "Cluster"; }
+std::string_view toString(TrafficPolicy t) {
+  return t == TrafficPolicy::Local ? "Local" : "Cluster";
+}
 
 namespace {
 const std::vector<std::string> kNoHints;
@@ -72,16 +87,18 @@ void Endpoint::setHints(std::vector<std::string> zones, std::vector<std::string>
 }
 
 bool Endpoint::operator==(const Endpoint& other) const {
-  return addresses == other.addresses && conditions == other.conditions &&
-         nodeName == other.nodeName && hintZones() == other.hintZones() &&
-         hintNodes() == other.hintNodes();
+  return address == other.address && conditions == other.conditions && nodeName == other.nodeName &&
+         hintZones() == other.hintZones() && hintNodes() == other.hintNodes();
 }
 
 std::string_view toString(AddressType t) {
   switch (t) {
-    case AddressType::IPv4: return "IPv4";
-    case AddressType::IPv6: return "IPv6";
-    case AddressType::FQDN: return "FQDN";
+    case AddressType::IPv4:
+      return "IPv4";
+    case AddressType::IPv6:
+      return "IPv6";
+    case AddressType::FQDN:
+      return "FQDN";
   }
   return "?";
 }

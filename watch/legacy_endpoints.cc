@@ -30,7 +30,7 @@ void readAddresses(const FieldReader& subset, std::string_view list, bool ready,
     const auto parsed = IPAddr::parse(ip);
     if (!parsed) continue;  // validation rejects the object
     Endpoint endpoint;
-    endpoint.addresses = {ip};
+    endpoint.address = ip;
     endpoint.conditions.ready = ready;
     endpoint.nodeName = item.string("nodeName").value_or("");
     (parsed->isV4() ? v4 : v6).push_back(std::move(endpoint));

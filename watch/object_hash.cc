@@ -117,7 +117,7 @@ class Digest {
     add(p.port);
   }
   void add(const Endpoint& e) {
-    add(e.addresses);
+    add(e.address);
     add(e.conditions.ready);
     add(e.conditions.serving);
     add(e.conditions.terminating);

@@ -27,7 +27,8 @@ std::vector<std::string> readHintNames(const FieldReader& hints, std::string_vie
 
 Endpoint readEndpoint(const FieldReader& item) {
   Endpoint endpoint;
-  endpoint.addresses = item.strings("addresses");
+  std::vector<std::string> addresses = item.strings("addresses");
+  if (!addresses.empty()) endpoint.address = std::move(addresses.front());
   const FieldReader conditions = item.object("conditions");
   endpoint.conditions.ready = conditions.boolean("ready");
   endpoint.conditions.serving = conditions.boolean("serving");

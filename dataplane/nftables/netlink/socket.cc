@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cerrno>
 #include <climits>
+#include <memory>
 
 #include "dataplane/nftables/netlink/ack.h"
 
@@ -104,15 +105,16 @@ tl::expected<void, NetlinkError> Socket::sendIov(std::span<iovec> iov) {
 
 tl::expected<size_t, NetlinkError> Socket::drain(
     const std::function<void(std::span<const char>)>& onDatagram) {
-  std::vector<char>& storage = drainBuffer_;
-  storage.resize(kDrainSlots * kDrainSlotSize);
+  // Per call and not zero-filled: only the slots the kernel fills are ever touched, so an
+  // incremental sync's few acks cost a page or two, and no 2 MB stays resident between syncs.
+  const auto storage = std::make_unique_for_overwrite<char[]>(kDrainSlots * kDrainSlotSize);
   std::vector<iovec> iov(kDrainSlots);
   std::vector<mmsghdr> msgs(kDrainSlots);
   size_t total = 0;
   int pendingError = 0;
   for (;;) {
     for (size_t i = 0; i < kDrainSlots; ++i) {
-      iov[i] = iovec{storage.data() + i * kDrainSlotSize, kDrainSlotSize};
+      iov[i] = iovec{storage.get() + i * kDrainSlotSize, kDrainSlotSize};
       msgs[i] = mmsghdr{};
       msgs[i].msg_hdr.msg_iov = &iov[i];
       msgs[i].msg_hdr.msg_iovlen = 1;
@@ -133,7 +135,7 @@ tl::expected<size_t, NetlinkError> Socket::drain(
         pendingError = EMSGSIZE;
         continue;
       }
-      onDatagram(std::span<const char>(storage.data() + i * kDrainSlotSize, msgs[i].msg_len));
+      onDatagram(std::span<const char>(storage.get() + i * kDrainSlotSize, msgs[i].msg_len));
     }
     total += static_cast<size_t>(n);
   }

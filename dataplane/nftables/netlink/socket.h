@@ -72,8 +72,7 @@ class Socket {
   explicit Socket(MnlSocketPtr socket);
 
   MnlSocketPtr socket_;
-  std::vector<char> recvBuffer_;   // one datagram, for talk()
-  std::vector<char> drainBuffer_;  // many small datagrams, for drain(); allocated on first use
+  std::vector<char> recvBuffer_;  // one datagram, for talk()
 };
 
 }  // namespace kpx::nft

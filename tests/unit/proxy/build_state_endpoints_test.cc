@@ -59,14 +59,14 @@ TEST(BuildStateEndpoints, SliceSelection) {
                       .label(std::string(kServiceProxyNameLabel), "other")
                       .endpoint(makeEndpoint("10.1.0.1"))},
        .expected = {"ns/web:http TCP IPv4 10.96.0.10:80 internal=reject"}},
-      {.name = "first address only; unparsable or other-family addresses skipped",
+      {.name = "unparsable, other-family or missing addresses skipped",
        .services = {web()},
        .slices = {makeSlice("ns", "web-1", "web")
                       .port("http", 8080)
-                      .endpoint(EndpointBuilder({"10.1.0.1", "10.1.0.9"}))
+                      .endpoint(makeEndpoint("10.1.0.1"))
                       .endpoint(makeEndpoint("not-an-ip"))
                       .endpoint(makeEndpoint("fd00:1::1"))
-                      .endpoint(EndpointBuilder({}))},
+                      .endpoint(EndpointBuilder(""))},
        .expected = {"ns/web:http TCP IPv4 10.96.0.10:80 internal=[10.1.0.1:8080]"}},
       {.name = "sorted by address then port, numerically",
        .services = {web()},
@@ -129,7 +129,8 @@ TEST(BuildStateEndpoints, ConditionDefaults) {
        .slices = {makeSlice("ns", "web-1", "web")
                       .port("http", 8080)
                       .endpoint(makeEndpoint("10.1.0.1").ready(false).terminating(true))},
-       .expected = {"ns/web:http TCP IPv4 10.96.0.10:80 internal=[10.1.0.1:8080/notready/terminating]"}},
+       .expected =
+           {"ns/web:http TCP IPv4 10.96.0.10:80 internal=[10.1.0.1:8080/notready/terminating]"}},
       {.name = "not ready, not serving, terminating: not usable",
        .services = {web()},
        .slices = {makeSlice("ns", "web-1", "web")

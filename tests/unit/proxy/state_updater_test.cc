@@ -320,8 +320,8 @@ class RandomCluster {
     for (int i = 0; i < endpoints; ++i) {
       Endpoint ep;
       const int host = pick(1, 4);
-      ep.addresses = {e.addressType == AddressType::IPv6 ? "fd00:244::" + std::to_string(host)
-                                                         : "10.244.0." + std::to_string(host)};
+      ep.address = {e.addressType == AddressType::IPv6 ? "fd00:244::" + std::to_string(host)
+                                                       : "10.244.0." + std::to_string(host)};
       if (chance(20)) ep.conditions.ready = false;
       if (chance(20)) ep.conditions.serving = chance(50);
       if (chance(20)) ep.conditions.terminating = true;

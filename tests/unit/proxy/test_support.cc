@@ -123,12 +123,12 @@ ServiceBuilder& ServiceBuilder::label(std::string key, std::string value) {
 
 // ---- Endpoint ----
 
-EndpointBuilder::EndpointBuilder(std::vector<std::string> addresses) {
-  ep_.addresses = std::move(addresses);
+EndpointBuilder::EndpointBuilder(std::string address) {
+  ep_.address = std::move(address);
 }
 
 EndpointBuilder makeEndpoint(std::string address) {
-  return EndpointBuilder({std::move(address)});
+  return EndpointBuilder(std::move(address));
 }
 
 EndpointBuilder makeTerminating(std::string address) {

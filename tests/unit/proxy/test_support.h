@@ -53,7 +53,7 @@ ServiceBuilder makeService(std::string namespace_, std::string name);
 
 class EndpointBuilder {
  public:
-  explicit EndpointBuilder(std::vector<std::string> addresses);
+  explicit EndpointBuilder(std::string address);  // "": none
   EndpointBuilder& node(std::string name);
   EndpointBuilder& ready(bool v);
   EndpointBuilder& serving(bool v);

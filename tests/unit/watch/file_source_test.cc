@@ -108,7 +108,7 @@ std::string describe(const Object& object) {
   if (const auto* svc = std::get_if<Service>(&object); svc && !svc->ports.empty())
     text += ":" + std::to_string(svc->ports[0].port);
   if (const auto* s = std::get_if<EndpointSlice>(&object); s && !s->endpoints.empty())
-    text += "@" + s->endpoints[0].addresses[0];
+    text += "@" + s->endpoints[0].address;
   return text;
 }
 

@@ -28,11 +28,11 @@ TEST(LegacyEndpoints, OneSlicePerSubsetAndFamily) {
   EXPECT_FALSE(v4.meta.labels.contains("app"));  // copied, but only the labels kpx reads
   EXPECT_TRUE(isLegacySlice(v4));
   ASSERT_EQ(v4.endpoints.size(), 2u);
-  EXPECT_EQ(v4.endpoints[0].addresses, std::vector<std::string>{"10.0.5.10"});
+  EXPECT_EQ(v4.endpoints[0].address, "10.0.5.10");
   EXPECT_EQ(v4.endpoints[0].conditions,
             (EndpointConditions{.ready = true, .serving = {}, .terminating = {}}));
   EXPECT_EQ(v4.endpoints[0].nodeName, "node-1");
-  EXPECT_EQ(v4.endpoints[1].addresses, std::vector<std::string>{"10.0.5.11"});
+  EXPECT_EQ(v4.endpoints[1].address, "10.0.5.11");
   EXPECT_EQ(v4.endpoints[1].conditions,
             (EndpointConditions{.ready = false, .serving = {}, .terminating = {}}));
   EXPECT_EQ(v4.endpoints[1].nodeName, "node-2");
@@ -44,7 +44,7 @@ TEST(LegacyEndpoints, OneSlicePerSubsetAndFamily) {
   const EndpointSlice v6 = findObject<EndpointSlice>(*loaded, "shop/legacy-db-legacy-1");
   EXPECT_EQ(v6.addressType, AddressType::IPv6);
   ASSERT_EQ(v6.endpoints.size(), 1u);
-  EXPECT_EQ(v6.endpoints[0].addresses, std::vector<std::string>{"fd00:5::10"});
+  EXPECT_EQ(v6.endpoints[0].address, "fd00:5::10");
   EXPECT_EQ(v6.ports, v4.ports);
 
   const EndpointSlice second = findObject<EndpointSlice>(*loaded, "shop/legacy-db-legacy-2");

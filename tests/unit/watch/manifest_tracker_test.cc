@@ -42,7 +42,7 @@ class EventLog final : public EventSink {
     if (const auto* svc = std::get_if<Service>(&object); svc && !svc->ports.empty())
       text += ":" + std::to_string(svc->ports[0].port);
     if (const auto* s = std::get_if<EndpointSlice>(&object); s && !s->endpoints.empty())
-      text += "@" + s->endpoints[0].addresses[0];
+      text += "@" + s->endpoints[0].address;
     events.push_back(text);
   }
   void remove(ObjectKind, const std::string& key) override { events.push_back("-" + key); }

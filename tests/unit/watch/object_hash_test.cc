@@ -38,7 +38,7 @@ EndpointSlice fullSlice() {
   e.meta.name = "web-1";
   e.serviceName = "web";
   e.ports = {EndpointPort{.name = "http", .protocol = Protocol::TCP, .port = 8080}};
-  Endpoint endpoint{.addresses = {"10.244.0.5"},
+  Endpoint endpoint{.address = "10.244.0.5",
                     .conditions = {.ready = true, .serving = {}, .terminating = {}},
                     .nodeName = "node-1",
                     .hints = nullptr};
@@ -100,7 +100,7 @@ TEST(ObjectHash, AnyEndpointSliceFieldChangesTheDigest) {
       [](EndpointSlice& e) { e.ports[0].name = ""; },
       [](EndpointSlice& e) { e.ports[0].protocol = Protocol::SCTP; },
       [](EndpointSlice& e) { e.ports[0].port.reset(); },
-      [](EndpointSlice& e) { e.endpoints[0].addresses[0] = "10.244.0.6"; },
+      [](EndpointSlice& e) { e.endpoints[0].address = "10.244.0.6"; },
       [](EndpointSlice& e) { e.endpoints[0].conditions.ready.reset(); },
       [](EndpointSlice& e) { e.endpoints[0].conditions.ready = false; },
       [](EndpointSlice& e) { e.endpoints[0].conditions.serving = true; },
@@ -153,7 +153,7 @@ TEST(ObjectHash, ModelLayoutIsTheOneHashed) {
   EXPECT_EQ(sizeof(LoadBalancerIngress), 88u);
   EXPECT_EQ(sizeof(EndpointSlice), 232u);
   EXPECT_EQ(sizeof(EndpointPort), 48u);
-  EXPECT_EQ(sizeof(Endpoint), 80u);
+  EXPECT_EQ(sizeof(Endpoint), 88u);
   EXPECT_EQ(sizeof(EndpointConditions), 6u);
   EXPECT_EQ(sizeof(Node), 224u);
   EXPECT_EQ(sizeof(NodeAddress), 64u);

@@ -282,7 +282,7 @@ TEST(EndpointSliceParsing, EveryFieldOfAKubectlDump) {
   ASSERT_EQ(slice.endpoints.size(), 3u);
 
   const Endpoint& first = slice.endpoints[0];
-  EXPECT_EQ(first.addresses, std::vector<std::string>{"10.244.1.5"});
+  EXPECT_EQ(first.address, "10.244.1.5");
   EXPECT_EQ(first.conditions,
             (EndpointConditions{.ready = true, .serving = true, .terminating = false}));
   EXPECT_EQ(first.nodeName, "node-1");
@@ -318,6 +318,20 @@ endpoints: [{addresses: [10.1.2.3]}]
 )");
   EXPECT_EQ(slice.serviceName, "");
   EXPECT_TRUE(slice.ports.empty());
+}
+
+TEST(EndpointSliceParsing, OnlyTheFirstAddressIsKept) {
+  // kube-proxy reads addresses[0] alone; the others are validated, then dropped.
+  const EndpointSlice slice = parseOne<EndpointSlice>(R"(
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: web-1, namespace: ns, labels: {kubernetes.io/service-name: web}}
+addressType: IPv4
+endpoints: [{addresses: [10.1.0.1, 10.1.0.9]}, {addresses: [10.1.0.2]}]
+)");
+  ASSERT_EQ(slice.endpoints.size(), 2u);
+  EXPECT_EQ(slice.endpoints[0].address, "10.1.0.1");
+  EXPECT_EQ(slice.endpoints[1].address, "10.1.0.2");
 }
 
 TEST(NodeParsing, EveryFieldOfAKubectlDump) {
