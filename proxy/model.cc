@@ -4,6 +4,16 @@
 
 namespace kpx {
 
+std::string objectKey(std::string_view namespace_, std::string_view name) {
+  std::string out;
+  if (!namespace_.empty()) {
+    out.reserve(namespace_.size() + 1 + name.size());
+    out.append(namespace_).push_back('/');
+  }
+  out.append(name);
+  return out;
+}
+
 std::string_view toString(Protocol p) {
   switch (p) {
     case Protocol::TCP:

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -20,6 +21,9 @@ std::string_view toLowerString(Protocol p);  // "tcp", as nft and iptables spell
 std::optional<Protocol> parseProtocol(std::string_view text);
 uint8_t ipProtoNumber(Protocol p);  // IPPROTO_TCP, ...
 
+// "namespace/name", or "name" when the namespace is empty (Nodes): the snapshot's map key.
+std::string objectKey(std::string_view namespace_, std::string_view name);
+
 // What kpx keeps of metadata. uid and annotations are type-checked when read but not kept:
 // nothing reads them, and the snapshot holds 20,000 objects at 10,000 services. labels holds
 // only the labels kpx reads (watch/read_meta.cc). resourceVersion is kept for the KubeSource
@@ -30,7 +34,7 @@ struct ObjectMeta {
   std::string resourceVersion;
   std::map<std::string, std::string> labels;
 
-  std::string key() const { return namespace_.empty() ? name : namespace_ + "/" + name; }
+  std::string key() const { return objectKey(namespace_, name); }
   bool operator==(const ObjectMeta&) const = default;
 };
 

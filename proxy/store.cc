@@ -69,16 +69,6 @@ std::string keyOf(const Object& object) {
   return std::visit([](const auto& o) { return o.meta.key(); }, object);
 }
 
-std::string objectKey(std::string_view namespace_, std::string_view name) {
-  std::string out;
-  if (!namespace_.empty()) {
-    out.reserve(namespace_.size() + 1 + name.size());
-    out.append(namespace_).push_back('/');
-  }
-  out.append(name);
-  return out;
-}
-
 std::pair<std::string_view, std::string_view> splitKey(std::string_view key) {
   const auto slash = key.find('/');
   if (slash == std::string_view::npos) return {std::string_view(), key};
@@ -98,9 +88,12 @@ bool upsert(ClusterSnapshot& cluster, Object object) {
 
 bool remove(ClusterSnapshot& cluster, ObjectKind kind, const std::string& key) {
   switch (kind) {
-    case ObjectKind::Service: return cluster.services.erase(key) > 0;
-    case ObjectKind::EndpointSlice: return eraseSlice(cluster, key);
-    case ObjectKind::Node: return cluster.nodes.erase(key) > 0;
+    case ObjectKind::Service:
+      return cluster.services.erase(key) > 0;
+    case ObjectKind::EndpointSlice:
+      return eraseSlice(cluster, key);
+    case ObjectKind::Node:
+      return cluster.nodes.erase(key) > 0;
   }
   return false;
 }

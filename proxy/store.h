@@ -14,9 +14,9 @@
 namespace kpx {
 
 struct ClusterSnapshot {
-  std::map<std::string, Service> services;          // by ns/name
-  std::map<std::string, EndpointSlice> slices;      // by ns/name of the slice
-  std::map<std::string, Node> nodes;                // by name
+  std::map<std::string, Service> services;      // by ns/name
+  std::map<std::string, EndpointSlice> slices;  // by ns/name of the slice
+  std::map<std::string, Node> nodes;            // by name
   // The slices of each service: "ns/service" (the Service's key) -> the keys of the slices whose
   // kubernetes.io/service-name names it, in key (so slice-name) order; slices naming no service
   // are left out. Kept by upsert() and remove(), so finding a service's slices never walks all
@@ -40,8 +40,6 @@ ObjectKind kindOf(const Object& object);
 // "ns/name" for namespaced kinds, "name" for Nodes: the key the snapshot's maps use.
 std::string keyOf(const Object& object);
 
-// "namespace/name", or "name" when the namespace is empty: ObjectMeta::key() from its parts.
-std::string objectKey(std::string_view namespace_, std::string_view name);
 // The inverse of objectKey(): (namespace, name); a key without '/' has an empty namespace.
 std::pair<std::string_view, std::string_view> splitKey(std::string_view key);
 // The key of the Service `slice` belongs to, or "" when it names none.

@@ -58,15 +58,6 @@ class FakeDataplane final : public Dataplane {
   std::vector<Call> calls_;
 };
 
-void expectSameChanges(const StateChanges& got, const StateChanges& want) {
-  EXPECT_EQ(got.global, want.global);
-  ASSERT_EQ(got.before.size(), want.before.size());
-  for (auto g = got.before.begin(), w = want.before.begin(); g != got.before.end(); ++g, ++w) {
-    EXPECT_EQ(g->first, w->first);
-    EXPECT_EQ(g->second, w->second) << g->first.str();
-  }
-}
-
 TEST(Agent, GivesTheDataplaneAndTheHooksTheChangesSinceTheLastSuccess) {
   FakeDataplane dataplane;
   SteadyClock clock;

@@ -350,15 +350,6 @@ class RandomCluster {
   std::mt19937 rng_;
 };
 
-void expectSameChanges(const StateChanges& got, const StateChanges& want) {
-  EXPECT_EQ(got.global, want.global);
-  ASSERT_EQ(got.before.size(), want.before.size());
-  for (auto g = got.before.begin(), w = want.before.begin(); g != got.before.end(); ++g, ++w) {
-    EXPECT_EQ(g->first, w->first);
-    EXPECT_EQ(g->second, w->second) << g->first.str();
-  }
-}
-
 std::vector<std::string> filterStrings(const std::vector<ConntrackFilter>& filters) {
   std::vector<std::string> out;
   for (const ConntrackFilter& f : filters) out.push_back(f.str());

@@ -13,6 +13,7 @@
 #include "proxy/diff.h"
 #include "proxy/model.h"
 #include "proxy/state.h"
+#include "proxy/state_changes.h"
 #include "proxy/store.h"
 
 namespace kpx::test {
@@ -116,6 +117,9 @@ struct BuildCase {
   std::vector<std::string> expected = {};
 };
 void expectBuildCases(const std::vector<BuildCase>& cases);
+
+// The same ports with the same previous values, and the same global flag.
+void expectSameChanges(const StateChanges& got, const StateChanges& want);
 
 // "10.0.0.1:80", with "/local", "/notready", "/notserving", "/terminating" when they apply.
 std::string describe(const EndpointState& e);
