@@ -7,7 +7,7 @@
 
 #include "bench/netns.h"
 #include "dataplane/nftables/names.h"
-#include "dataplane/nftables/netlink/reader.h"
+#include "dataplane/netlink/reader.h"
 #include "dataplane/nftables/nftables_dataplane.h"
 
 namespace kpx::bench {
@@ -85,13 +85,14 @@ tl::expected<KpxRep, std::string> runKpxRep(const Workload& w, const ProxyState&
 
   Stopwatch createWatch;
   auto dp = NftablesDataplane::create();
-  if (!dp) return tl::unexpected("create: " + dp.error());
+  if (!dp) return tl::unexpected("create: " + dp.error().str());
   rep.createS = createWatch.stop(0).wallS;
 
   Stopwatch fullWatch;
-  SyncResult r = (*dp)->sync(a, SyncKind::Full);
-  rep.full = fullWatch.stop(r.messages);
-  if (!r.ok) return tl::unexpected("full sync: " + r.error);
+  const StateChanges everything{.global = true, .before = {}};
+  auto r = (*dp)->sync(a, SyncKind::Full, everything);
+  rep.full = fullWatch.stop(r ? r->messages : 0);
+  if (!r) return tl::unexpected("full sync: " + r.error().str());
   if (verify) {
     if (auto c = check(a, probe); !c) return tl::unexpected("after full sync: " + c.error());
   }
@@ -104,9 +105,9 @@ tl::expected<KpxRep, std::string> runKpxRep(const Workload& w, const ProxyState&
     const ProxyState& next = i % 2 == 0 ? b : a;
     Stopwatch watch;
     r = (*dp)->sync(next, SyncKind::Incremental, i % 2 == 0 ? toB : toA);
-    rep.incremental.push_back(watch.stop(r.messages));
-    if (!r.ok) return tl::unexpected("incremental sync " + std::to_string(i) + ": " + r.error);
-    if (r.messages == 0) return tl::unexpected(std::string("incremental sync sent nothing"));
+    rep.incremental.push_back(watch.stop(r ? r->messages : 0));
+    if (!r) return tl::unexpected("incremental sync " + std::to_string(i) + ": " + r.error().str());
+    if (r->messages == 0) return tl::unexpected(std::string("incremental sync sent nothing"));
     if (verify && i == 0) {
       if (auto c = check(b, probe); !c) return tl::unexpected("after change: " + c.error());
     }
@@ -116,10 +117,10 @@ tl::expected<KpxRep, std::string> runKpxRep(const Workload& w, const ProxyState&
 
   Stopwatch restartWatch;
   auto again = NftablesDataplane::create();
-  if (!again) return tl::unexpected("create (restart): " + again.error());
-  r = (*again)->sync(last, SyncKind::Full);
-  rep.restart = restartWatch.stop(r.messages);
-  if (!r.ok) return tl::unexpected("restart sync: " + r.error);
+  if (!again) return tl::unexpected("create (restart): " + again.error().str());
+  r = (*again)->sync(last, SyncKind::Full, everything);
+  rep.restart = restartWatch.stop(r ? r->messages : 0);
+  if (!r) return tl::unexpected("restart sync: " + r.error().str());
   rep.adopted = (*again)->stats().adoptedTables == 1;
   if (verify) {
     if (auto c = check(last, probe); !c) return tl::unexpected("after restart: " + c.error());

@@ -97,20 +97,21 @@ bool Agent::sync(const SyncRequest& request) {
   const ProxyState& desired = updater_.state();
   // Exact, unlike the updater's (which only ever sets it): the settings may have changed back.
   pending_.global = !appliedGlobal_ || *appliedGlobal_ != desired.global;
-  const SyncResult result = dataplane_.sync(desired, request.kind, pending_);
-  const bool full = result.full || (!result.ok && request.kind == SyncKind::Full);
+  const DataplaneResult<SyncReport> result = dataplane_.sync(desired, request.kind, pending_);
+  const bool full = result ? result->full : request.kind == SyncKind::Full;
+  const std::string modeName(toString(options_.mode));
   const auto t1 = clock_.now();
   const double seconds = secondsBetween(t0, t1);
   ++syncs_;
   for (IPFamily f : options_.proxy.families) metrics_.syncDuration(f, full, seconds);
 
   char line[256];
-  if (!result.ok) {
+  if (!result) {
     // pending_ is kept: the next sync is given every change since the last successful one.
     for (IPFamily f : options_.proxy.families) metrics_.syncFailed(f, options_.mode);
     std::snprintf(line, sizeof line, "%s %s sync failed after %.1f ms (the previous rules stay; ",
-                  options_.modeName.c_str(), std::string(toString(request.kind)).c_str(), seconds * 1e3);
-    log::error(std::string(line) + "retrying with a full sync): " + result.error);
+                  modeName.c_str(), std::string(toString(request.kind)).c_str(), seconds * 1e3);
+    log::error(std::string(line) + "retrying with a full sync): " + result.error().str());
     return false;
   }
   const double now = wall_();
@@ -134,10 +135,10 @@ bool Agent::sync(const SyncRequest& request) {
   std::snprintf(line, sizeof line,
                 "synced %zu service ports (%s %s, %zu kernel messages, %.1f ms; oldest event to "
                 "kernel %.1f ms)",
-                desired.servicePorts.size(), options_.modeName.c_str(),
-                full ? "full" : std::string(toString(request.kind)).c_str(), result.messages,
+                desired.servicePorts.size(), modeName.c_str(),
+                full ? "full" : std::string(toString(request.kind)).c_str(), result->messages,
                 seconds * 1e3, oldestMs);
-  if (full || result.messages > 0) log::info(line);
+  if (full || result->messages > 0) log::info(line);
   else log::debug(1, line);
   if (hooks_.applied) hooks_.applied(desired, pending_);
   appliedGlobal_ = desired.global;

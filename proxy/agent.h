@@ -20,6 +20,7 @@
 #include "proxy/dataplane.h"
 #include "proxy/event_queue.h"
 #include "proxy/metrics/kube_proxy_metrics.h"
+#include "proxy/proxy_mode.h"
 #include "proxy/state.h"
 #include "proxy/state_changes.h"
 #include "proxy/state_updater.h"
@@ -30,8 +31,7 @@ namespace kpx {
 struct AgentOptions {
   ProxyConfig proxy;
   SyncRunnerOptions runner;
-  metrics::BackendMode mode = metrics::BackendMode::NFTables;
-  std::string modeName = "nftables";
+  ProxyMode mode = ProxyMode::NFTables;
 };
 
 struct AgentHooks {

@@ -12,32 +12,13 @@
 #include <string_view>
 #include <vector>
 
+#include "proxy/backend_options.h"
 #include "proxy/config.h"
 #include "proxy/duration.h"
+#include "proxy/proxy_mode.h"
 #include "proxy/sync_runner.h"
 
 namespace kpx {
-
-enum class ProxyMode : uint8_t { NFTables, IPTables, IPVS };
-
-inline std::string_view toString(ProxyMode mode) {
-  switch (mode) {
-    case ProxyMode::NFTables:
-      return "nftables";
-    case ProxyMode::IPTables:
-      return "iptables";
-    case ProxyMode::IPVS:
-      return "ipvs";
-  }
-  return "?";
-}
-
-// "nftables", "iptables", "ipvs" (as the --mode flag and the config's `mode` spell them).
-inline std::optional<ProxyMode> parseProxyMode(std::string_view text) {
-  for (ProxyMode mode : {ProxyMode::NFTables, ProxyMode::IPTables, ProxyMode::IPVS})
-    if (toString(mode) == text) return mode;
-  return std::nullopt;
-}
 
 // kube-proxy's conntrack section: sysctls the agent sets at startup. A zero leaves the kernel's
 // value as it is (maxPerCore 0 also ignores min), as kube-proxy does.
@@ -49,16 +30,6 @@ struct ConntrackConfig {
   bool tcpBeLiberal = false;
   Duration udpTimeout = Duration::zero();
   Duration udpStreamTimeout = Duration::zero();
-};
-
-// The ipvs section (used in ipvs mode only). Zero timeouts keep the kernel's.
-struct IPVSConfig {
-  std::string scheduler;  // "" means rr
-  std::vector<std::string> excludeCIDRs;
-  bool strictARP = false;
-  Duration tcpTimeout = Duration::zero();
-  Duration tcpFinTimeout = Duration::zero();
-  Duration udpTimeout = Duration::zero();
 };
 
 struct AgentConfig {

@@ -47,4 +47,19 @@ GlobalState buildGlobalState(const Node* node, const ProxyConfig& config) {
   return global;
 }
 
+std::vector<IPAddr> nodePortIPs(const NodePortAddresses& scope,
+                                const std::vector<IPAddr>& nodeAddresses) {
+  std::vector<IPAddr> out;
+  if (scope.allLocal) return out;
+  for (const auto& ip : nodeAddresses) {
+    if (std::find(out.begin(), out.end(), ip) != out.end()) continue;
+    for (const auto& cidr : scope.cidrs)
+      if (cidr.contains(ip)) {
+        out.push_back(ip);
+        break;
+      }
+  }
+  return out;
+}
+
 }  // namespace kpx

@@ -22,4 +22,8 @@ GlobalState buildGlobalState(const Node* node, const ProxyConfig& config);
 // every local address, as with an empty list, rather than answering nowhere.
 NodePortAddresses resolveNodePortAddresses(const std::vector<std::string>& spec, const Node* node);
 
+// The node's addresses NodePorts answer on when limited to prefixes (none when allLocal: the
+// backend then matches "any local address" itself). Order kept, duplicates dropped.
+std::vector<IPAddr> nodePortIPs(const NodePortAddresses& scope, const std::vector<IPAddr>& nodeAddresses);
+
 }  // namespace kpx

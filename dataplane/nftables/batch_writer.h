@@ -3,7 +3,7 @@
 // the chains they point to are deleted.
 #pragma once
 
-#include "dataplane/nftables/netlink/batch.h"
+#include "dataplane/netlink/batch.h"
 #include "dataplane/nftables/table_model.h"
 
 namespace kpx::nftables {

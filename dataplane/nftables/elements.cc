@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "dataplane/nftables/netlink/key.h"
+#include "dataplane/netlink/key.h"
 
 namespace kpx::nftables {
 

@@ -5,18 +5,12 @@
 #include <regex>
 #include <set>
 
+#include "dataplane/netlink/reader.h"
 #include "dataplane/nftables/names.h"
-#include "dataplane/nftables/netlink/reader.h"
 #include "dataplane/nftables/rules.h"
 
 namespace kpx::nftables {
 namespace {
-
-struct Entry {
-  InventoryEntry out;
-  std::set<std::string> vips;
-  std::set<std::string> endpoints;
-};
 
 std::optional<Protocol> protocolOf(uint8_t number) {
   for (Protocol p : {Protocol::TCP, Protocol::UDP, Protocol::SCTP})
@@ -24,19 +18,45 @@ std::optional<Protocol> protocolOf(uint8_t number) {
   return std::nullopt;
 }
 
-// "default/web/tcp/http" -> protocol
-std::optional<Protocol> protocolOfPort(const std::string& port) {
-  const auto parts = port.find('/', port.find('/') + 1);
-  if (parts == std::string::npos) return std::nullopt;
-  const std::string proto = port.substr(parts + 1, port.find('/', parts + 1) - parts - 1);
+std::optional<Protocol> protocolNamed(std::string_view name) {
   for (Protocol p : {Protocol::TCP, Protocol::UDP, Protocol::SCTP})
-    if (toLowerString(p) == proto) return p;
+    if (toLowerString(p) == name) return p;
   return std::nullopt;
 }
 
-std::string hostPortText(const IPAddr& ip, uint16_t port) {
-  return ip.isV4() ? ip.str() + ":" + std::to_string(port)
-                   : "[" + ip.str() + "]:" + std::to_string(port);
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  for (size_t i = 0; i <= s.size(); ++i)
+    if (i == s.size() || s[i] == sep) {
+      out.push_back(s.substr(start, i - start));
+      start = i + 1;
+    }
+  return out;
+}
+
+// "ns/name/tcp/port" (ServicePortKey::chainSuffix(), in chain names and endpoint comments).
+std::optional<ServicePortKey> keyFromSuffix(std::string_view suffix, IPFamily family) {
+  const auto parts = split(suffix, '/');
+  if (parts.size() != 4) return std::nullopt;
+  auto protocol = protocolNamed(parts[2]);
+  if (!protocol || parts[0].empty() || parts[1].empty()) return std::nullopt;
+  return ServicePortKey{std::string(parts[0]), std::string(parts[1]), std::string(parts[3]),
+                        *protocol, family};
+}
+
+// "ns/name:port" or "ns/name" (ServicePortKey::str(), the comment of dispatch elements).
+std::optional<ServicePortKey> keyFromComment(std::string_view comment, Protocol protocol,
+                                             IPFamily family) {
+  const auto slash = comment.find('/');
+  if (slash == std::string_view::npos || slash == 0) return std::nullopt;
+  const auto colon = comment.find(':', slash);
+  const std::string_view name =
+      comment.substr(slash + 1, colon == std::string_view::npos ? colon : colon - slash - 1);
+  if (name.empty()) return std::nullopt;
+  return ServicePortKey{std::string(comment.substr(0, slash)), std::string(name),
+                        colon == std::string_view::npos ? "" : std::string(comment.substr(colon + 1)),
+                        protocol, family};
 }
 
 // Keys are in register layout: address (4 or 16 bytes), protocol (1 byte in 4), port (2 in 4).
@@ -62,14 +82,19 @@ class InventoryBuilder {
  public:
   void addFamily(IPFamily family, const nft::TableContents& t) {
     family_ = family;
-    for (const auto& set : t.sets) {
-      if (set.name == kServiceIPs) vipElements(set, true, "");
-      if (set.name == kServiceNodePorts) vipElements(set, false, "");
-      if (set.name == kNoEndpointServices) vipElements(set, true, "no endpoints: ");
-      if (set.name == kNoEndpointNodePorts) vipElements(set, false, "no endpoints: ");
-    }
+    clusterIPs_.clear();
     for (const auto& set : t.sets)
+      if (set.name == kClusterIPs)
+        for (const auto& el : set.elements)
+          if (el.key.size() >= (family == IPFamily::V4 ? 4u : 16u))
+            clusterIPs_.insert(IPAddr::fromBytes(family, el.key.data()));
+    for (const auto& set : t.sets) {
+      if (set.name == kServiceIPs) dispatchElements(set, true);
+      if (set.name == kServiceNodePorts) dispatchElements(set, false);
+      if (set.name == kNoEndpointServices) noEndpointElements(set, true);
+      if (set.name == kNoEndpointNodePorts) noEndpointElements(set, false);
       if (set.name.starts_with("endpoints-")) endpointMapElements(set);
+    }
     endpointChains(t);
     affinity(t);
     raw_ += "table " + std::string(ipKeyword(family)) + " " + std::string(kTable) + ": " +
@@ -82,56 +107,66 @@ class InventoryBuilder {
       raw_ += "  chain " + chain.name + "\n";
       for (const auto* rule : rulesByChain[chain.name]) raw_ += "    " + rule->text() + "\n";
     }
-    for (const auto& set : t.sets) {
+    for (const auto& set : t.sets)
       raw_ += "  set " + set.name + ": " + std::to_string(set.elements.size()) + " elements\n";
-    }
   }
 
   Inventory finish() {
     Inventory inv;
-    for (auto& [key, e] : entries_) {
-      e.out.vips.assign(e.vips.begin(), e.vips.end());
-      e.out.endpoints.assign(e.endpoints.begin(), e.endpoints.end());
-      inv.entries.push_back(std::move(e.out));
+    for (auto& [key, p] : ports_) {
+      // An address sent to the external chain whose endpoints are not here (eTP=Local, none on
+      // this node) also has a no-endpoint element: the chain only short-circuits pods and the
+      // node, everyone else gets the element's action. That action is what the address does.
+      std::erase_if(p.vips, [&](const InventoryVip& v) {
+        return v.action == VipAction::Endpoints &&
+               std::any_of(p.vips.begin(), p.vips.end(), [&](const InventoryVip& o) {
+                 return o.action != VipAction::Endpoints && o.kind == v.kind && o.ip == v.ip &&
+                        o.port == v.port;
+               });
+      });
+      if (p.endpoints.empty()) p.affinitySeconds.reset();
+      inv.ports.push_back(std::move(p));
     }
+    normalize(inv);
     inv.raw = std::move(raw_);
     return inv;
   }
 
  private:
-  Entry& entry(const std::string& port, const std::string& comment) {
-    Entry& e = entries_[{family_, port}];
-    if (e.out.name.empty()) {
-      e.out.family = family_;
-      e.out.protocol = protocolOfPort(port).value_or(Protocol::TCP);
-      e.out.name = port;
-    }
-    if (!comment.empty()) e.out.name = comment;  // "ns/name:port", as kube-proxy names it
-    return e;
+  InventoryPort& port(const ServicePortKey& key) {
+    InventoryPort& p = ports_[key];
+    p.key = key;
+    return p;
   }
 
-  void vipElements(const nft::SetInfo& set, bool withAddr, const std::string& prefix) {
+  // service-ips / service-nodeports: `vip : goto service-…` (ClusterIP) or `goto external-…`.
+  void dispatchElements(const nft::SetInfo& set, bool withAddr) {
     for (const auto& el : set.elements) {
-      auto key = decodeKey(el.key, family_, withAddr);
+      auto vip = decodeKey(el.key, family_, withAddr);
+      if (!vip || !el.verdict || el.verdict->chain.empty()) continue;
+      const auto parsed = parseChainName(el.verdict->chain);
+      auto key = keyFromSuffix(parsed.port, family_);
+      if (!key || (parsed.kind != "service" && parsed.kind != "external")) continue;
+      const VipKind kind = !withAddr                  ? VipKind::NodePort
+                           : parsed.kind == "service" ? VipKind::ClusterIP
+                                                      : VipKind::External;
+      port(*key).vips.push_back({kind, vip->ip, vip->port, VipAction::Endpoints});
+    }
+  }
+
+  // no-endpoint-*: `vip : goto reject-chain` or `: drop`; the comment names the port.
+  void noEndpointElements(const nft::SetInfo& set, bool withAddr) {
+    for (const auto& el : set.elements) {
+      auto vip = decodeKey(el.key, family_, withAddr);
+      if (!vip || !el.verdict) continue;
+      auto key = keyFromComment(el.comment, vip->protocol, family_);
       if (!key) continue;
-      std::string port, kind;
-      if (el.verdict && !el.verdict->chain.empty() && el.verdict->chain != kRejectChain) {
-        const auto parsed = parseChainName(el.verdict->chain);
-        port = parsed.port;
-        kind = parsed.kind == "service" ? "cluster" : withAddr ? "external" : "nodeport";
-      }
-      if (port.empty()) {
-        // No-endpoint elements point at reject-chain or drop: the comment names the port.
-        if (el.comment.empty()) continue;
-        // "ns/name:port" -> "ns/name/proto/port", the key served elements use.
-        const auto colon = el.comment.find(':');
-        port = el.comment.substr(0, colon) + "/" + std::string(toLowerString(key->protocol)) +
-               "/" + (colon == std::string::npos ? "" : el.comment.substr(colon + 1));
-        kind = el.verdict && el.verdict->code == nft::VerdictCode::Drop ? "drop" : "reject";
-      }
-      const std::string vip = withAddr ? hostPortText(*key->ip, key->port)
-                                       : "*:" + std::to_string(key->port);
-      entry(port, el.comment).vips.insert(prefix + vip + "(" + kind + ")");
+      const VipKind kind = !withAddr                       ? VipKind::NodePort
+                           : clusterIPs_.contains(*vip->ip) ? VipKind::ClusterIP
+                                                            : VipKind::External;
+      const VipAction action =
+          el.verdict->code == nft::VerdictCode::Drop ? VipAction::Drop : VipAction::Reject;
+      port(*key).vips.push_back({kind, vip->ip, vip->port, action});
     }
   }
 
@@ -140,64 +175,66 @@ class InventoryBuilder {
   void endpointMapElements(const nft::SetInfo& set) {
     const size_t addrLen = family_ == IPFamily::V4 ? 4 : 16;
     for (const auto& el : set.elements) {
-      if (el.data.size() < addrLen + 2 || el.comment.empty()) continue;
-      auto it = entries_.find({family_, el.comment});
-      if (it == entries_.end()) continue;
+      if (el.data.size() < addrLen + 2) continue;
+      auto key = keyFromSuffix(el.comment, family_);
+      if (!key) continue;
       const IPAddr ip = IPAddr::fromBytes(family_, el.data.data());
-      const auto port = static_cast<uint16_t>(el.data[addrLen] << 8 | el.data[addrLen + 1]);
-      it->second.endpoints.insert(hostPortText(ip, port));
+      const auto p = static_cast<uint16_t>(el.data[addrLen] << 8 | el.data[addrLen + 1]);
+      port(*key).endpoints.push_back({ip, p, EndpointPhase::Active});
     }
   }
 
-  // Endpoints of affinity services are the endpoint chains the kernel holds for each service port; their DNAT
-  // target is in the name (and in the chain's dnat rule, which --format raw shows).
+  // Endpoints of affinity services are endpoint chains, "endpoint-H-ns/name/tcp/port__ip/port".
   void endpointChains(const nft::TableContents& t) {
     for (const auto& chain : t.chains) {
       const auto parsed = parseChainName(chain.name);
       if (parsed.kind != "endpoint") continue;
-      std::string ep = parsed.endpoint;  // "10.244.0.11/8080" or "fd00::1/8080"
-      const auto slash = ep.rfind('/');
-      if (slash != std::string::npos) {
-        auto ip = IPAddr::parse(ep.substr(0, slash));
-        const std::string port = ep.substr(slash + 1);
-        if (ip) ep = ip->isV4() ? ip->str() + ":" + port : "[" + ip->str() + "]:" + port;
-      }
-      auto it = entries_.find({family_, parsed.port});
-      if (it != entries_.end()) it->second.endpoints.insert(ep);
+      auto key = keyFromSuffix(parsed.port, family_);
+      const auto slash = parsed.endpoint.rfind('/');
+      if (!key || slash == std::string::npos) continue;
+      auto ip = IPAddr::parse(parsed.endpoint.substr(0, slash));
+      const std::string portText = parsed.endpoint.substr(slash + 1);
+      if (!ip || portText.empty() || portText.size() > 5 ||
+          !std::all_of(portText.begin(), portText.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        continue;
+      const unsigned long p = std::stoul(portText);
+      if (p > 65535) continue;
+      port(*key).endpoints.push_back({*ip, static_cast<uint16_t>(p), EndpointPhase::Active});
     }
   }
 
+  // The affinity timeout is in the endpoint chains' `update @affinity { ... timeout Ns }`.
   void affinity(const nft::TableContents& t) {
-    static const std::regex timeout(R"(timeout (\d+)ms)");
+    static const std::regex timeout(R"(timeout (\d{1,12})ms)");
     for (const auto& rule : t.rules) {
       const auto parsed = parseChainName(rule.chain);
       if (parsed.kind != "endpoint") continue;
+      auto key = keyFromSuffix(parsed.port, family_);
+      if (!key) continue;
       for (const auto& expr : rule.exprs) {
         std::smatch m;
-        if (expr.name == "dynset" && std::regex_search(expr.text, m, timeout)) {
-          auto it = entries_.find({family_, parsed.port});
-          if (it != entries_.end())
-            it->second.out.affinity = "ClientIP " + std::to_string(std::stoull(m[1]) / 1000) + "s";
-        }
+        if (expr.name == "dynset" && std::regex_search(expr.text, m, timeout))
+          port(*key).affinitySeconds = static_cast<uint32_t>(std::stoull(m[1]) / 1000);
       }
     }
   }
 
   IPFamily family_ = IPFamily::V4;
-  std::map<std::pair<IPFamily, std::string>, Entry> entries_;
+  std::set<IPAddr> clusterIPs_;
+  std::map<ServicePortKey, InventoryPort> ports_;
   std::string raw_;
 };
 
 }  // namespace
 
-tl::expected<Inventory, std::string> readInventory(nft::Socket& socket) {
+DataplaneResult<Inventory> readInventory(nft::Socket& socket) {
   nft::Reader reader(socket);
   InventoryBuilder builder;
   for (IPFamily family : {IPFamily::V4, IPFamily::V6}) {
     auto table = reader.table(nftFamily(family), kTable);
     if (!table) {
       if (table.error().errnum == ENOENT) continue;  // no kpx table for this family
-      return tl::unexpected(table.error().str());
+      return tl::unexpected(nft::toDataplaneError(table.error(), "dump"));
     }
     builder.addFamily(family, *table);
   }

@@ -8,13 +8,12 @@
 #include "dataplane/nftables/batch_writer.h"
 #include "dataplane/nftables/elements.h"
 #include "dataplane/nftables/inventory.h"
-#include "dataplane/nftables/local_addresses.h"
 #include "dataplane/nftables/names.h"
-#include "dataplane/nftables/netlink/reader.h"
+#include "dataplane/netlink/reader.h"
 #include "dataplane/nftables/render_base.h"
 #include "dataplane/nftables/render_port.h"
 #include "dataplane/nftables/rules.h"
-#include "proxy/diff.h"
+#include "proxy/global_state.h"
 #include "proxy/log.h"
 
 namespace kpx::nftables {
@@ -45,11 +44,11 @@ constexpr size_t kPortsPerChunk = 2000;
 
 // Renders one family's whole table into `model` (fresh). With a delta, writes it out every
 // kPortsPerChunk ports through `flush`; without, only the stamp and the claims are computed.
-void buildTable(IPFamily family, const ProxyState& state, TableModel& model, TableDelta* delta,
-                std::vector<std::string>& problems,
+void buildTable(IPFamily family, const ProxyState& state, const std::vector<IPAddr>& nodePortIPs,
+                TableModel& model, TableDelta* delta, std::vector<std::string>& problems,
                 const std::function<void(TableDelta&)>& flush = {}) {
   const auto& g = state.global;
-  BaseRendering base = renderBase(family, g, nodePortAddresses(g.nodePortAddresses));
+  BaseRendering base = renderBase(family, g, nodePortIPs);
   model.setBaseChains(std::move(base.chains), delta);
   model.setBaseElements(kNodePortIPs, std::move(base.elements), delta);
   size_t inChunk = 0;
@@ -71,31 +70,57 @@ bool serves(const ProxyState& state, IPFamily family) {
 
 }  // namespace
 
-tl::expected<std::unique_ptr<NftablesDataplane>, std::string> NftablesDataplane::create() {
-  auto socket = nft::Socket::open();
-  if (!socket) return tl::unexpected(socket.error().str());
-  return std::unique_ptr<NftablesDataplane>(new NftablesDataplane(std::move(*socket)));
+DataplaneResult<std::unique_ptr<NftablesDataplane>> NftablesDataplane::create(
+    BackendOptions options) {
+  auto dp = std::make_unique<NftablesDataplane>(std::move(options));
+  if (auto s = dp->socket("open netlink socket"); !s) return tl::unexpected(s.error());
+  return dp;
 }
 
-SyncResult NftablesDataplane::commit(nft::Batch& batch, const char* what) {
-  SyncResult result;
-  result.messages = batch.messageCount();
-  stats_.lastMessages = result.messages;
-  if (batch.empty()) return result;
-  auto committed = batch.commit(socket_);
+DataplaneResult<nft::Socket*> NftablesDataplane::socket(const char* operation) {
+  if (!socket_) {
+    auto opened = nft::Socket::open();
+    if (!opened) return tl::unexpected(nft::toDataplaneError(opened.error(), operation));
+    socket_.emplace(std::move(*opened));
+  }
+  return &*socket_;
+}
+
+std::vector<IPAddr> NftablesDataplane::nodePortIPs(const GlobalState& global) const {
+  if (global.nodePortAddresses.allLocal || !options_.nodeAddresses) return {};
+  auto addresses = options_.nodeAddresses();
+  if (!addresses) {
+    log::error("nftables: " + addresses.error().str() + "; NodePorts limited by nodePortAddresses get no address");
+    return {};
+  }
+  return kpx::nodePortIPs(global.nodePortAddresses, *addresses);
+}
+
+DataplaneResult<SyncReport> NftablesDataplane::commit(nft::Batch& batch, const char* what) {
+  SyncReport report;
+  report.messages = batch.messageCount();
+  stats_.lastMessages = report.messages;
+  if (batch.empty()) return report;
+  auto sock = socket(what);
+  if (!sock) {
+    needFull_ = true;
+    return tl::unexpected(sock.error());
+  }
+  auto committed = batch.commit(**sock);
   if (!committed) {
     // The kernel applied none of it (or, with lost acks, we cannot know): the previous rules
     // stay in force and the next sync rebuilds the whole table.
     needFull_ = true;
-    result.ok = false;
-    result.error = std::string(what) + ": " + committed.error().str();
-    log::error("nftables " + result.error);
+    DataplaneError error = nft::toDataplaneError(committed.error(), what);
+    log::error("nftables " + error.str());
+    return tl::unexpected(std::move(error));
   }
-  return result;
+  return report;
 }
 
-bool NftablesDataplane::kernelHolds(const std::map<IPFamily, FamilyTable>& fresh) {
-  nft::Reader reader(socket_);
+bool NftablesDataplane::kernelHolds(nft::Socket& socket,
+                                    const std::map<IPFamily, FamilyTable>& fresh) {
+  nft::Reader reader(socket);
   for (IPFamily family : kFamilies) {
     // A table of a family no longer served must go: only the write path removes it.
     if (!fresh.contains(family) && reader.elements(nftFamily(family), kTable, kStampSet))
@@ -116,7 +141,7 @@ bool NftablesDataplane::kernelHolds(const std::map<IPFamily, FamilyTable>& fresh
   return true;
 }
 
-SyncResult NftablesDataplane::fullSync(const ProxyState& desired) {
+DataplaneResult<SyncReport> NftablesDataplane::fullSync(const ProxyState& desired) {
   // Two passes. The first computes the model kpx keeps (claims and the stamp) without rendering
   // anything into a batch, so its long-lived allocations come before, not between, the tens of
   // MB of temporaries the write makes: those are then freed in one piece and go back to the
@@ -124,10 +149,14 @@ SyncResult NftablesDataplane::fullSync(const ProxyState& desired) {
   // pass decides whether a restarting process can adopt the kernel's table as it is.
   std::map<IPFamily, FamilyTable> fresh;
   std::vector<std::string> problems;
+  const std::vector<IPAddr> nodeIPs = nodePortIPs(desired.global);
   for (IPFamily family : kFamilies)
-    if (serves(desired, family)) buildTable(family, desired, fresh[family].model, nullptr, problems);
+    if (serves(desired, family))
+      buildTable(family, desired, nodeIPs, fresh[family].model, nullptr, problems);
   for (const auto& p : problems) log::warn("nftables: " + p);
-  if (firstSync_ && kernelHolds(fresh)) {
+  auto sock = socket("full sync");
+  if (!sock) return tl::unexpected(sock.error());
+  if (firstSync_ && kernelHolds(**sock, fresh)) {
     log::info("nftables: kpx tables already hold the desired state; adopted without changes");
     ++stats_.adoptedTables;
     stats_.lastMessages = 0;
@@ -135,9 +164,9 @@ SyncResult NftablesDataplane::fullSync(const ProxyState& desired) {
     needFull_ = false;
     firstSync_ = false;
     ++stats_.fullSyncs;
-    return {.ok = true, .error = "", .messages = 0, .full = true};
+    return SyncReport{.messages = 0, .full = true};
   }
-  SyncResult result;
+  DataplaneResult<SyncReport> result;
   {
     nft::Batch batch;
     std::vector<std::string> again;  // the first pass reported them already
@@ -153,7 +182,7 @@ SyncResult NftablesDataplane::fullSync(const ProxyState& desired) {
       batch.addSet(f, kTable, stampSet());
       TableModel scratch;
       TableDelta delta;
-      buildTable(family, desired, scratch, &delta, again,
+      buildTable(family, desired, nodeIPs, scratch, &delta, again,
                  [&](TableDelta& d) { writeDelta(batch, f, d); });
       writeDelta(batch, f, delta);
       const nft::ElementSpec stamp = stampElement(fresh.at(family).model.stamp());
@@ -164,17 +193,17 @@ SyncResult NftablesDataplane::fullSync(const ProxyState& desired) {
   // The batch and the renderings were tens of MB, freed now; glibc keeps freed heap mapped
   // unless asked, which would leave the agent's RSS at the full sync's peak.
   malloc_trim(0);
-  if (!result.ok) return result;
+  if (!result) return result;
   tables_ = std::move(fresh);
   needFull_ = false;
   firstSync_ = false;
   ++stats_.fullSyncs;
-  result.full = true;
+  result->full = true;
   return result;
 }
 
-SyncResult NftablesDataplane::incrementalSync(const ProxyState& desired,
-                                              const StateChanges& changes) {
+DataplaneResult<SyncReport> NftablesDataplane::incrementalSync(const ProxyState& desired,
+                                                               const StateChanges& changes) {
   if (changes.global) return fullSync(desired);
   nft::Batch batch;
   std::vector<std::string> problems;
@@ -209,19 +238,21 @@ SyncResult NftablesDataplane::incrementalSync(const ProxyState& desired,
     batch.addElements(f, kTable, kStampSet, std::span(&newStamp, 1));
   }
   for (const auto& p : problems) log::warn("nftables: " + p);
-  SyncResult result = commit(batch, "incremental sync");
-  if (!result.ok) return result;
+  auto result = commit(batch, "incremental sync");
+  if (!result) return result;
   ++stats_.incrementalSyncs;
   return result;
 }
 
-SyncResult NftablesDataplane::apply(const ProxyState& desired, SyncKind kind,
-                                    const StateChanges& changes) {
+DataplaneResult<SyncReport> NftablesDataplane::sync(const ProxyState& desired, SyncKind kind,
+                                                    const StateChanges& changes) {
   if (kind == SyncKind::Full || needFull_) return fullSync(desired);
   // The periodic check: each table's stamp is what this process last wrote (one small read per
   // family). A table deleted, flushed or replaced behind kpx's back is rewritten now rather than
   // at the next hourly full sync.
-  if (kind == SyncKind::Verify && !kernelHolds(tables_)) {
+  auto sock = socket("verify");
+  if (!sock) return tl::unexpected(sock.error());
+  if (kind == SyncKind::Verify && !kernelHolds(**sock, tables_)) {
     log::warn("nftables: kpx's tables are not as kpx left them (changed outside kpx); rewriting them");
     ++stats_.repairs;
     return fullSync(desired);
@@ -229,39 +260,34 @@ SyncResult NftablesDataplane::apply(const ProxyState& desired, SyncKind kind,
   return incrementalSync(desired, changes);
 }
 
-Inventory NftablesDataplane::dump() {
-  auto inventory = readInventory(socket_);
-  if (!inventory) {
-    log::error("nftables dump: " + inventory.error());
-    Inventory failed;
-    failed.error = inventory.error();
-    return failed;
-  }
-  return std::move(*inventory);
+DataplaneResult<Inventory> NftablesDataplane::dump() {
+  auto sock = socket("dump");
+  if (!sock) return tl::unexpected(sock.error());
+  return readInventory(**sock);
 }
 
-SyncResult NftablesDataplane::cleanup() {
+DataplaneResult<void> NftablesDataplane::cleanup() {
   nft::Batch batch;
   for (IPFamily family : kFamilies) {
     batch.addTable(nftFamily(family), {std::string(kTable), ""});
     batch.deleteTable(nftFamily(family), kTable);
   }
-  SyncResult result = commit(batch, "cleanup");
-  if (result.ok) {
-    tables_.clear();
-    needFull_ = true;
-  }
-  return result;
+  auto result = commit(batch, "cleanup");
+  if (!result) return tl::unexpected(result.error());
+  tables_.clear();
+  needFull_ = true;
+  return {};
 }
 
-std::string NftablesDataplane::renderText(const ProxyState& state) {
+DataplaneResult<std::string> NftablesDataplane::render(const ProxyState& state) const {
+  const std::vector<IPAddr> nodeIPs = nodePortIPs(state.global);
   std::string out;
   for (IPFamily family : kFamilies) {
     if (!serves(state, family)) continue;
     TableModel model;
     TableDelta delta;
     std::vector<std::string> problems;
-    buildTable(family, state, model, &delta, problems);
+    buildTable(family, state, nodeIPs, model, &delta, problems);
     const std::string fam(ipKeyword(family));
     out += "table " + fam + " " + std::string(kTable) + " {\n";
     for (const auto& set : renderBase(family, state.global, {}).sets) {

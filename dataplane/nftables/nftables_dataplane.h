@@ -11,29 +11,33 @@
 
 #include <tl/expected.hpp>
 
-#include "dataplane/nftables/netlink/batch.h"
-#include "dataplane/nftables/netlink/socket.h"
+#include "dataplane/netlink/batch.h"
+#include "dataplane/netlink/socket.h"
 #include "dataplane/nftables/table_model.h"
+#include "proxy/backend_options.h"
 #include "proxy/dataplane.h"
 
 namespace kpx::nftables {
 
 class NftablesDataplane final : public Dataplane {
  public:
-  // Opens the netlink socket in the calling thread's network namespace.
-  static tl::expected<std::unique_ptr<NftablesDataplane>, std::string> create();
+  // Touches no kernel: the netlink socket is opened, in the network namespace of the thread
+  // that first needs it, by the first sync, dump or cleanup (render never needs one).
+  explicit NftablesDataplane(BackendOptions options = {}) : options_(std::move(options)) {}
+  // The same, with the socket opened now in the calling thread's network namespace.
+  static DataplaneResult<std::unique_ptr<NftablesDataplane>> create(BackendOptions options = {});
 
   // Incremental: only the service ports that differ from the last applied state. Verify: the
   // same after reading back each table's stamp; a table changed outside kpx is rewritten. Full (also
   // the first sync of a process and the one after any failure): the whole table in one
   // transaction, unless the kernel already holds exactly the desired table (restart), which is
   // adopted without a write.
-  using Dataplane::sync;
-  Inventory dump() override;
-  SyncResult cleanup() override;
-
-  // What a full sync of `state` would program, in nft syntax (kpx plan --mode nftables).
-  static std::string renderText(const ProxyState& state);
+  DataplaneResult<SyncReport> sync(const ProxyState& desired, SyncKind kind,
+                                   const StateChanges& changes) override;
+  DataplaneResult<Inventory> dump() override;
+  // The table a full sync of `desired` writes, in nft syntax (kpx plan --mode nftables).
+  DataplaneResult<std::string> render(const ProxyState& desired) const override;
+  DataplaneResult<void> cleanup() override;
 
   // Counters for tests and benchmarks.
   struct Stats {
@@ -45,24 +49,23 @@ class NftablesDataplane final : public Dataplane {
   };
   const Stats& stats() const { return stats_; }
 
- protected:
-  SyncResult apply(const ProxyState& desired, SyncKind kind, const StateChanges& changes) override;
-
  private:
-  explicit NftablesDataplane(nft::Socket socket) : socket_(std::move(socket)) {}
-
   struct FamilyTable {
     TableModel model;
   };
 
-  SyncResult fullSync(const ProxyState& desired);
-  SyncResult incrementalSync(const ProxyState& desired, const StateChanges& changes);
+  DataplaneResult<nft::Socket*> socket(const char* operation);
+  DataplaneResult<SyncReport> fullSync(const ProxyState& desired);
+  DataplaneResult<SyncReport> incrementalSync(const ProxyState& desired, const StateChanges& changes);
   // The kernel holds exactly `tables`: each family's stamp matches and its fixed chains hold
   // their rules; no table of another family. A few small reads.
-  bool kernelHolds(const std::map<IPFamily, FamilyTable>& tables);
-  SyncResult commit(nft::Batch& batch, const char* what);
+  bool kernelHolds(nft::Socket& socket, const std::map<IPFamily, FamilyTable>& tables);
+  DataplaneResult<SyncReport> commit(nft::Batch& batch, const char* what);
+  // The node's addresses NodePorts answer on (none when they answer on every local address).
+  std::vector<IPAddr> nodePortIPs(const GlobalState& global) const;
 
-  nft::Socket socket_;
+  BackendOptions options_;
+  std::optional<nft::Socket> socket_;
   std::map<IPFamily, FamilyTable> tables_;
   bool needFull_ = true;
   bool firstSync_ = true;

@@ -7,53 +7,28 @@
 #include "dataplane/nftables/elements.h"
 #include "dataplane/nftables/names.h"
 #include "dataplane/nftables/rules.h"
+#include "proxy/packet_plan.h"
 
 namespace kpx::nftables {
 namespace {
 
-// The rule that recognises traffic from inside the cluster for `family`, or none.
-struct LocalDetector {
-  const CIDR* cidr = nullptr;
-  std::string ifname;
-  bool prefix = false;
-  bool present() const { return cidr != nullptr || !ifname.empty(); }
-};
-
-LocalDetector localDetector(const GlobalState& g, IPFamily family) {
-  LocalDetector d;
-  switch (g.detectLocalMode) {
-    case LocalDetectMode::ClusterCIDR:
-    case LocalDetectMode::NodeCIDR:
-      for (const auto& c : g.localTrafficCIDRs)
-        if (c.family() == family) d.cidr = &c;
-      break;
-    case LocalDetectMode::BridgeInterface:
-      d.ifname = g.localInterface;
-      break;
-    case LocalDetectMode::InterfaceNamePrefix:
-      d.ifname = g.localInterface;
-      d.prefix = true;
-      break;
-  }
-  return d;
-}
-
 class PortRenderer {
  public:
   PortRenderer(const ServicePortState& sp, const GlobalState& g)
-      : sp_(sp), g_(g), family_(sp.key.family), detector_(localDetector(g, family_)) {}
+      : sp_(sp), family_(sp.key.family), plan_(planPort(sp, g)) {}
 
   PortRendering render() {
     const std::string svc = serviceChain(sp_.key);
-    const bool internalServed = !sp_.internal.endpoints.empty();
+    const TrafficTarget& internal = *plan_.internal.target;
+    const bool internalServed = !internal.endpoints.empty();
     if (internalServed) {
       ChainDef chain{svc, std::nullopt, {}};
       addInternalMasquerade(chain);
-      addSelection(chain, sp_.internal.endpoints, "internal");
+      addSelection(chain, internal.endpoints, "internal");
       out_.chains.push_back(std::move(chain));
       element(kServiceIPs, vipKey(sp_.clusterIP, sp_.port), nft::Verdict::goTo(svc));
     } else {
-      element(kNoEndpointServices, vipKey(sp_.clusterIP, sp_.port), emptyVerdict(sp_.internal));
+      element(kNoEndpointServices, vipKey(sp_.clusterIP, sp_.port), emptyVerdict(internal));
     }
     // Every ClusterIP in use, for the check that rejects traffic to a ClusterIP's unserved
     // ports; the ports of one service share it.
@@ -79,18 +54,50 @@ class PortRenderer {
         ElementDef{std::string(map), key.bytes, std::move(verdict), key.text, sp_.key.str(), {}, "", Sharing::Exclusive});
   }
 
+  // Guarded by the ClusterIP as destination: external traffic that shares this chain (a
+  // short-circuit, or the same endpoint set) has had its own plan applied already.
   void addInternalMasquerade(ChainDef& chain) const {
-    // Only for traffic addressed to the ClusterIP: external traffic short-circuited here has
-    // already made its own masquerade decision.
-    if (g_.masqueradeAll) {
-      chain.rules.push_back(daddrEqualsJump(sp_.clusterIP, kMarkForMasquerade));
-    } else if (detector_.cidr) {
-      chain.rules.push_back(
-          daddrSaddrNotInCidrJump(sp_.clusterIP, *detector_.cidr, kMarkForMasquerade));
-    } else if (!detector_.ifname.empty()) {
-      chain.rules.push_back(daddrIifnameNotJump(sp_.clusterIP, detector_.ifname, detector_.prefix,
-                                                kMarkForMasquerade));
+    const LocalTrafficMatch& local = plan_.localTraffic;
+    switch (plan_.internal.masquerade) {
+      case InternalPlan::Masquerade::Never:
+        return;
+      case InternalPlan::Masquerade::Always:
+        chain.rules.push_back(daddrEqualsJump(sp_.clusterIP, kMarkForMasquerade));
+        return;
+      case InternalPlan::Masquerade::UnlessLocal:
+        if (local.kind == LocalTrafficMatch::Kind::SourceCIDR)
+          chain.rules.push_back(
+              daddrSaddrNotInCidrJump(sp_.clusterIP, local.cidr, kMarkForMasquerade));
+        else
+          chain.rules.push_back(daddrIifnameNotJump(sp_.clusterIP, local.interface,
+                                                    isPrefix(local), kMarkForMasquerade));
+        return;
     }
+  }
+
+  static bool isPrefix(const LocalTrafficMatch& m) {
+    return m.kind == LocalTrafficMatch::Kind::InputInterfacePrefix;
+  }
+
+  // A rule sending the short-circuit's sources to `chain` (the internal endpoints).
+  void addShortCircuit(ChainDef& chain, const ShortCircuit& sc, const std::string& svc) const {
+    if (sc.from == SourceClass::NodeLocal) {
+      if (sc.masquerade) chain.rules.push_back(fibSaddrLocalJump(kMarkForMasquerade));
+      chain.rules.push_back(fibSaddrLocalGoto(svc));
+      return;
+    }
+    const LocalTrafficMatch& local = plan_.localTraffic;
+    if (sc.masquerade) chain.rules.push_back(localTrafficJump(local, kMarkForMasquerade));
+    chain.rules.push_back(localTrafficGoto(local, svc));
+  }
+
+  static RuleDef localTrafficGoto(const LocalTrafficMatch& m, std::string_view chain) {
+    if (m.kind == LocalTrafficMatch::Kind::SourceCIDR) return saddrInCidrGoto(m.cidr, chain);
+    return iifnameGoto(m.interface, isPrefix(m), chain);
+  }
+  static RuleDef localTrafficJump(const LocalTrafficMatch& m, std::string_view chain) {
+    if (m.kind == LocalTrafficMatch::Kind::SourceCIDR) return saddrInCidrJump(m.cidr, chain);
+    return iifnameJump(m.interface, isPrefix(m), chain);
   }
 
   // A uniformly random endpoint. Without affinity the service chain DNATs straight from the
@@ -130,30 +137,24 @@ class PortRenderer {
   void renderExternal(const std::string& svc, bool internalServed) {
     const std::string ext = externalChain(sp_.key);
     ChainDef chain{ext, std::nullopt, {}};
-    const bool local = sp_.externalPolicy == TrafficPolicy::Local;
-    if (local) {
-      // Pods reach the service as they would its ClusterIP (unmasqueraded); the node itself
-      // too, but masqueraded so replies come back through it (DESIGN §3).
-      if (internalServed) {
-        if (detector_.cidr) chain.rules.push_back(saddrInCidrGoto(*detector_.cidr, svc));
-        if (!detector_.ifname.empty())
-          chain.rules.push_back(iifnameGoto(detector_.ifname, detector_.prefix, svc));
-        chain.rules.push_back(fibSaddrLocalJump(kMarkForMasquerade));
-        chain.rules.push_back(fibSaddrLocalGoto(svc));
-      }
-    } else {
-      chain.rules.push_back(jumpRule(kMarkForMasquerade));
-    }
-    const auto& eps = sp_.external.endpoints;
+    const ExternalPlan& plan = plan_.external;
+    // The short-circuits go to the service chain, which selects from the internal endpoints.
+    for (const auto& sc : plan.shortCircuits) addShortCircuit(chain, sc, svc);
+    if (plan.masquerade) chain.rules.push_back(jumpRule(kMarkForMasquerade));
+    const TrafficTarget& external = *plan.target;
+    const auto& eps = external.endpoints;
     const bool served = !eps.empty();
     if (served) {
-      if (!local && internalServed && eps == sp_.internal.endpoints)
+      // The same endpoints as the service chain's and nothing sent there before: reuse its
+      // selection rather than render a second one.
+      if (plan.shortCircuits.empty() && internalServed && eps == plan_.internal.target->endpoints)
         chain.rules.push_back(gotoRule(svc));
       else
         addSelection(chain, eps, "external");
     }
-    // With eTP=Local and nothing local, the chain still short-circuits pods and the node; what
-    // falls through reaches the filter hooks undNATed and is dropped there.
+    // Unserved with short-circuits, the chain still takes pods and the node to the internal
+    // endpoints; what falls through reaches the filter hooks unDNATed and gets the empty action
+    // there.
     if (served || !chain.rules.empty()) out_.chains.push_back(chain);
 
     auto dispatch = [&](std::string_view map, const KeyBytes& key) {
@@ -161,29 +162,28 @@ class PortRenderer {
     };
     for (const auto& ip : sp_.externalIPs) {
       dispatch(kServiceIPs, vipKey(ip, sp_.port));
-      if (!served) element(kNoEndpointServices, vipKey(ip, sp_.port), emptyVerdict(sp_.external));
+      if (!served) element(kNoEndpointServices, vipKey(ip, sp_.port), emptyVerdict(external));
     }
     for (const auto& ip : sp_.loadBalancerIPs) {
       dispatch(kServiceIPs, vipKey(ip, sp_.port));
-      if (!served) element(kNoEndpointServices, vipKey(ip, sp_.port), emptyVerdict(sp_.external));
-      if (!sp_.loadBalancerSourceRanges.empty()) renderFirewall(ip);
+      if (!served) element(kNoEndpointServices, vipKey(ip, sp_.port), emptyVerdict(external));
+      if (plan_.firewall.active()) renderFirewall(ip);
     }
     if (sp_.nodePort) {
       const KeyBytes key = nodePortKey(sp_.key.protocol, sp_.nodePort);
       dispatch(kServiceNodePorts, key);
-      if (!served) element(kNoEndpointNodePorts, key, emptyVerdict(sp_.external));
+      if (!served) element(kNoEndpointNodePorts, key, emptyVerdict(external));
     }
   }
 
-  // loadBalancerSourceRanges, checked before DNAT for every source that reaches an LB IP. The
-  // LB IP itself is allowed: clouds that SNAT health checks and hairpin to it.
+  // The firewall plan, checked before DNAT (filter-prerouting-pre-dnat) for each LB IP.
   void renderFirewall(const IPAddr& lbIP) {
     const std::string fw = firewallChain(sp_.key);
     if (!firewallDone_) {
       ChainDef chain{fw, std::nullopt, {}};
-      for (const auto& cidr : sp_.loadBalancerSourceRanges)
+      for (const auto& cidr : plan_.firewall.allowSources)
         chain.rules.push_back(saddrInCidrReturn(cidr));
-      for (const auto& ip : sp_.loadBalancerIPs) chain.rules.push_back(saddrEqualsReturn(ip));
+      for (const auto& ip : plan_.firewall.allowAddresses) chain.rules.push_back(saddrEqualsReturn(ip));
       chain.rules.push_back(dropRule());
       out_.chains.push_back(std::move(chain));
       firewallDone_ = true;
@@ -201,9 +201,8 @@ class PortRenderer {
   }
 
   const ServicePortState& sp_;
-  const GlobalState& g_;
   IPFamily family_;
-  LocalDetector detector_;
+  PortPlan plan_;
   PortRendering out_;
   std::set<EndpointState> endpoints_;
   bool firewallDone_ = false;

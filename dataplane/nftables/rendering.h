@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/nftables/netlink/objects.h"
-#include "dataplane/nftables/netlink/rule_builder.h"
-#include "dataplane/nftables/netlink/types.h"
+#include "dataplane/netlink/objects.h"
+#include "dataplane/netlink/rule_builder.h"
+#include "dataplane/netlink/types.h"
 
 namespace kpx::nftables {
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "dataplane/nftables/names.h"
-#include "dataplane/nftables/netlink/matchers.h"
+#include "dataplane/netlink/matchers.h"
 
 namespace kpx::nftables {
 namespace {
@@ -196,6 +196,23 @@ RuleDef iifnameGoto(std::string_view ifname, bool prefix, std::string_view chain
   return {iifnameText(name, prefix, false) + " goto " + c, [name, prefix, c](RuleBuilder& r) {
             matchIifname(r, name, prefix, false);
             r.verdict(nft::Verdict::goTo(c));
+          }};
+}
+
+RuleDef saddrInCidrJump(const CIDR& cidr, std::string_view chain) {
+  std::string c(chain);
+  return {std::string(ipKeyword(cidr.family())) + " saddr " + cidrText(cidr) + " jump " + c,
+          [cidr, c](RuleBuilder& r) {
+            matchCidr(r, nft::saddrField(nftFamily(cidr.family())), cidr, false);
+            r.verdict(nft::Verdict::jump(c));
+          }};
+}
+
+RuleDef iifnameJump(std::string_view ifname, bool prefix, std::string_view chain) {
+  std::string c(chain), name(ifname);
+  return {iifnameText(name, prefix, false) + " jump " + c, [name, prefix, c](RuleBuilder& r) {
+            matchIifname(r, name, prefix, false);
+            r.verdict(nft::Verdict::jump(c));
           }};
 }
 

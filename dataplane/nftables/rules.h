@@ -45,6 +45,8 @@ RuleDef daddrIifnameNotJump(const IPAddr& daddr, std::string_view ifname, bool p
                             std::string_view chain);
 RuleDef saddrInCidrGoto(const CIDR& cidr, std::string_view chain);
 RuleDef iifnameGoto(std::string_view ifname, bool prefix, std::string_view chain);
+RuleDef saddrInCidrJump(const CIDR& cidr, std::string_view chain);
+RuleDef iifnameJump(std::string_view ifname, bool prefix, std::string_view chain);
 RuleDef saddrInCidrReturn(const CIDR& cidr);
 RuleDef fibSaddrLocalJump(std::string_view chain);
 RuleDef fibSaddrLocalGoto(std::string_view chain);

@@ -1,73 +1,128 @@
-// kpx run --once, dump and cleanup: the commands that touch the kernel.
-#include <chrono>
+// kpx dump and cleanup: the commands that read or clear the kernel without a desired state.
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "dataplane/nftables/nftables_dataplane.h"
+#include "proxy/cmd/backend_registry.h"
 #include "proxy/cmd/commands.h"
 #include "proxy/log.h"
 #include "proxy/text_table.h"
 
 namespace kpx::cmd {
+namespace {
 
-tl::expected<std::unique_ptr<Dataplane>, std::string> makeDataplane(const std::string& mode) {
-  if (mode == "nftables") {
-    auto dp = nftables::NftablesDataplane::create();
-    if (!dp) return tl::unexpected("nftables: " + dp.error());
-    return std::unique_ptr<Dataplane>(std::move(*dp));
+nlohmann::json inventoryJson(const Inventory& inv, ProxyMode mode) {
+  nlohmann::json ports = nlohmann::json::array();
+  for (const auto& p : inv.ports) {
+    nlohmann::json vips = nlohmann::json::array(), endpoints = nlohmann::json::array();
+    for (const auto& v : p.vips)
+      vips.push_back({{"kind", toString(v.kind)},
+                      {"ip", v.ip ? v.ip->str() : ""},
+                      {"port", v.port},
+                      {"action", toString(v.action)},
+                      {"text", v.str()}});
+    for (const auto& e : p.endpoints)
+      endpoints.push_back({{"ip", e.ip.str()},
+                           {"port", e.port},
+                           {"phase", e.phase == EndpointPhase::Draining ? "draining" : "active"},
+                           {"text", e.str()}});
+    ports.push_back({{"name", p.key.str()},
+                     {"namespace", p.key.namespace_},
+                     {"service", p.key.name},
+                     {"portName", p.key.portName},
+                     {"family", toString(p.key.family)},
+                     {"protocol", toString(p.key.protocol)},
+                     {"vips", vips},
+                     {"endpoints", endpoints},
+                     {"affinityTimeoutSeconds",
+                      p.affinitySeconds ? nlohmann::json(*p.affinitySeconds) : nlohmann::json()}});
   }
-  return tl::unexpected("--mode " + mode + ": not implemented yet");
+  return {{"mode", toString(mode)}, {"servicePorts", ports}};
 }
+
+std::string inventoryTable(const Inventory& inv, ProxyMode mode) {
+  TextTable table({"SERVICE", "FAMILY", "PROTO", "VIPS", "ENDPOINTS", "AFFINITY"});
+  for (const auto& p : inv.ports) {
+    std::vector<std::string> vips, endpoints;
+    for (const auto& v : p.vips) vips.push_back(v.str());
+    for (const auto& e : p.endpoints) endpoints.push_back(e.str());
+    table.addRow({p.key.str(), std::string(toString(p.key.family)),
+                  std::string(toLowerString(p.key.protocol)), join(vips, " "),
+                  endpoints.empty() ? "-" : join(endpoints, ","),
+                  p.affinitySeconds ? "ClientIP " + std::to_string(*p.affinitySeconds) + "s" : "-"});
+  }
+  return table.str() + "\n" + std::to_string(inv.ports.size()) + " service ports in the kernel (" +
+         std::string(toString(mode)) + ")\n";
+}
+
+// The backend of `mode`, ready to touch this network namespace's kernel; exit code on failure.
+std::unique_ptr<Dataplane> openKernelBackend(const char* command, ProxyMode mode, int& exitCode) {
+  const Backend* backend = findBackend(mode);
+  if (!backend) {
+    exitCode = notImplemented(std::string(command) + " --mode " + std::string(toString(mode)));
+    return nullptr;
+  }
+  if (auto missing = unmetNeeds(backend->needs)) {
+    std::fprintf(stderr, "kpx %s: %s\n", command, missing->message.c_str());
+    exitCode = 1;
+    return nullptr;
+  }
+  return backend->make(backendOptions(AgentConfig{}));
+}
+
+}  // namespace
 
 int runDump(const DumpOptions& o) {
-  auto dataplane = makeDataplane(o.mode);
-  if (!dataplane) {
-    std::fprintf(stderr, "kpx dump: %s\n", dataplane.error().c_str());
+  int exitCode = 0;
+  auto dataplane = openKernelBackend("dump", o.mode, exitCode);
+  if (!dataplane) return exitCode;
+  const auto inv = dataplane->dump();
+  if (!inv) {
+    std::fprintf(stderr, "kpx dump: %s\n", inv.error().str().c_str());
     return 1;
   }
-  const Inventory inv = (*dataplane)->dump();
-  if (!inv.error.empty()) {
-    std::fprintf(stderr, "kpx dump: %s\n", inv.error.c_str());
-    return 1;
-  }
-  if (o.format == "raw") {
-    std::cout << inv.raw;
-  } else if (o.format == "json") {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& e : inv.entries)
-      out.push_back({{"name", e.name},
-                     {"family", toString(e.family)},
-                     {"protocol", toString(e.protocol)},
-                     {"vips", e.vips},
-                     {"endpoints", e.endpoints},
-                     {"affinity", e.affinity}});
-    std::cout << nlohmann::json{{"mode", o.mode}, {"servicePorts", out}}.dump(2) << "\n";
-  } else {
-    TextTable table({"SERVICE", "FAMILY", "PROTO", "VIPS", "ENDPOINTS", "AFFINITY"});
-    for (const auto& e : inv.entries)
-      table.addRow({e.name, std::string(toString(e.family)), std::string(toLowerString(e.protocol)),
-                    join(e.vips, " "), e.endpoints.empty() ? "-" : join(e.endpoints, ","),
-                    e.affinity.empty() ? "-" : e.affinity});
-    std::cout << table.str();
-    std::cout << "\n" << inv.entries.size() << " service ports in the kernel (" << o.mode << ")\n";
-  }
+  if (o.format == "raw")
+    std::cout << inv->raw;
+  else if (o.format == "json")
+    std::cout << inventoryJson(*inv, o.mode).dump(2) << "\n";
+  else
+    std::cout << inventoryTable(*inv, o.mode);
   return 0;
 }
 
-int runCleanup(const std::string& mode) {
-  auto dataplane = makeDataplane(mode);
-  if (!dataplane) {
-    std::fprintf(stderr, "kpx cleanup: %s\n", dataplane.error().c_str());
-    return 1;
+int runCleanup(std::optional<ProxyMode> mode) {
+  if (mode) {
+    int exitCode = 0;
+    auto dataplane = openKernelBackend("cleanup", *mode, exitCode);
+    if (!dataplane) return exitCode;
+    if (auto done = dataplane->cleanup(); !done) {
+      std::fprintf(stderr, "kpx cleanup: %s\n", done.error().str().c_str());
+      return 1;
+    }
+    log::info("removed kpx's " + std::string(toString(*mode)) + " rules");
+    return 0;
   }
-  const SyncResult result = (*dataplane)->cleanup();
-  if (!result.ok) {
-    std::fprintf(stderr, "kpx cleanup: %s\n", result.error.c_str());
-    return 1;
+  // Every mode's, as kube-proxy does when switching modes. A kernel that lacks what a mode needs
+  // cannot hold its rules either.
+  int exitCode = 0;
+  for (const auto& backend : backends()) {
+    const std::string name(toString(backend.mode));
+    if (auto missing = unmetNeeds(backend.needs)) {
+      if (missing->what == UnmetNeed::What::NetAdmin) {
+        std::fprintf(stderr, "kpx cleanup: %s\n", missing->message.c_str());
+        return 1;
+      }
+      log::info("cleanup: nothing to remove for " + name + ": " + missing->message);
+      continue;
+    }
+    if (auto done = backend.make(backendOptions(AgentConfig{}))->cleanup(); !done) {
+      std::fprintf(stderr, "kpx cleanup: %s: %s\n", name.c_str(), done.error().str().c_str());
+      exitCode = 1;
+      continue;
+    }
+    log::info("removed kpx's " + name + " rules");
   }
-  log::info("removed kpx's " + mode + " rules");
-  return 0;
+  return exitCode;
 }
 
 }  // namespace kpx::cmd

@@ -2,8 +2,8 @@
 #include <cstdio>
 #include <iostream>
 
-#include "dataplane/nftables/nftables_dataplane.h"
 #include "proxy/build_state.h"
+#include "proxy/cmd/backend_registry.h"
 #include "proxy/cmd/commands.h"
 #include "proxy/log.h"
 #include "proxy/plan_render.h"
@@ -32,24 +32,33 @@ tl::expected<ManifestState, std::string> stateFromManifests(const std::string& s
 }
 
 int runPlan(const PlanOptions& o) {
-  if (!o.mode.empty() && o.mode != "nftables") return notImplemented("plan --mode " + o.mode);
-  auto config = toProxyConfig(o.state);
+  const Backend* backend = nullptr;
+  if (o.mode) {
+    backend = findBackend(*o.mode);
+    if (!backend) return notImplemented("plan --mode " + std::string(toString(*o.mode)));
+  }
+  auto config = toAgentConfig(o.state);
   if (!config) {
     std::fprintf(stderr, "kpx plan: %s\n", config.error().c_str());
     return 2;
   }
-  auto planned = stateFromManifests(o.source, *config);
+  auto planned = stateFromManifests(o.source, config->proxy);
   if (!planned) {
     std::fprintf(stderr, "kpx plan: %s\n", planned.error().c_str());
     return 1;
   }
-  if (o.mode == "nftables") {
-    std::cout << nftables::NftablesDataplane::renderText(planned->state);
+  if (backend) {
+    auto text = backend->make(backendOptions(*config))->render(planned->state);
+    if (!text) {
+      std::fprintf(stderr, "kpx plan: %s\n", text.error().str().c_str());
+      return 1;
+    }
+    std::cout << *text;
     return 0;
   }
   if (o.format == "json") {
     nlohmann::json out = planToJson(planned->state);
-    out["nodeName"] = config->nodeName;
+    out["nodeName"] = config->proxy.nodeName;
     out["skipped"] = nlohmann::json::array();
     for (const auto& err : planned->skipped) out["skipped"].push_back(err.str());
     std::cout << out.dump(2) << "\n";

@@ -14,73 +14,28 @@
 #include <optional>
 #include <thread>
 
-#include "dataplane/conntrack/conntrack_table.h"
 #include "dataplane/node/conntrack_sysctls.h"
 #include "dataplane/node/host_netns.h"
 #include "dataplane/node/oom_score_adj.h"
 #include "proxy/agent.h"
+#include "proxy/cmd/backend_registry.h"
 #include "proxy/cmd/commands.h"
-#include "proxy/conntrack_plan.h"
+#include "proxy/cmd/conntrack_cleaner.h"
 #include "proxy/health/node_eligibility.h"
 #include "proxy/health/proxier_health.h"
 #include "proxy/health/service_health_tracker.h"
 #include "proxy/log.h"
 #include "proxy/metrics/registry.h"
 #include "watch/file_source.h"
-#include "watch/http/http_server.h"
+#include "proxy/serve/http_server.h"
 #include "watch/kube/kube_source.h"
 
 namespace kpx::cmd {
 namespace {
 
-metrics::BackendMode backendMode(ProxyMode mode) {
-  switch (mode) {
-    case ProxyMode::IPTables: return metrics::BackendMode::IPTables;
-    case ProxyMode::IPVS: return metrics::BackendMode::IPVS;
-    case ProxyMode::NFTables: break;
-  }
-  return metrics::BackendMode::NFTables;
-}
-
 double unixNow() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
-
-// UDP conntrack entries made stale by a sync (DESIGN §3), from the changed ports only. The
-// first sync after a start has no "before" to compare with: kpx then cleans nothing (a restart
-// must not disturb flows), and only indexes the state's UDP frontends.
-class ConntrackCleaner {
- public:
-  void afterSync(const ProxyState& after, const StateChanges& changes, bool firstSync) {
-    if (firstSync) {
-      frontends_ = UdpFrontendIndex(after);
-      return;
-    }
-    frontends_.update(after, changes);
-    const auto filters = conntrackCleanup(after, changes, frontends_);
-    if (filters.empty()) return;
-    if (!table_) {
-      auto t = conntrack::ConntrackTable::open();
-      if (!t) {
-        log::error("conntrack: " + t.error().str());
-        return;
-      }
-      table_.emplace(std::move(*t));
-    }
-    auto deleted = table_->deleteMatching(filters);
-    if (!deleted) {
-      log::error("conntrack cleanup: " + deleted.error().str());
-      table_.reset();  // a fresh handle next time
-      return;
-    }
-    if (*deleted > 0)
-      log::info("conntrack: deleted " + std::to_string(*deleted) + " stale UDP entries");
-  }
-
- private:
-  std::optional<conntrack::ConntrackTable> table_;
-  UdpFrontendIndex frontends_;  // of the state of the last sync
-};
 
 std::unique_ptr<Source> makeSource(const RunOptions& o, const AgentConfig& cfg,
                                    std::string& error) {
@@ -127,6 +82,18 @@ sigset_t stopSignals() {
   return set;
 }
 
+// kpx's rules of the modes it is not running in, as kube-proxy removes its other modes' rules
+// on start: after a mode switch they would otherwise keep answering for stale services. A mode
+// the kernel cannot run holds nothing to remove.
+void removeOtherModesRules(ProxyMode current, const AgentConfig& cfg) {
+  for (const auto& other : backends()) {
+    if (other.mode == current || unmetNeeds(other.needs)) continue;
+    if (auto done = other.make(backendOptions(cfg))->cleanup(); !done)
+      log::warn("removing kpx's " + std::string(toString(other.mode)) +
+                " rules: " + done.error().str());
+  }
+}
+
 }  // namespace
 
 int runRun(const RunOptions& o) {
@@ -144,11 +111,14 @@ int runRun(const RunOptions& o) {
   }
   if (!o.verbosity && cfg->logVerbosity > 0) log::setVerbosity(cfg->logVerbosity);
   const std::string modeName(toString(cfg->mode));
-  auto dataplane = makeDataplane(modeName);
-  if (!dataplane) {
-    std::fprintf(stderr, "kpx run: %s\n", dataplane.error().c_str());
-    return dataplane.error().find("not implemented") != std::string::npos ? 3 : 1;
+  const Backend* backend = findBackend(cfg->mode);
+  if (!backend) return notImplemented("run --mode " + modeName);
+  if (auto missing = unmetNeeds(backend->needs)) {
+    std::fprintf(stderr, "kpx run: %s\n", missing->message.c_str());
+    return 1;
   }
+  removeOtherModesRules(cfg->mode, *cfg);
+  std::unique_ptr<Dataplane> dataplane = backend->make(backendOptions(*cfg));
   std::string sourceError;
   auto source = makeSource(o, *cfg, sourceError);
   if (!source) {
@@ -165,7 +135,7 @@ int runRun(const RunOptions& o) {
 
   metrics::Registry registry;
   metrics::KubeProxyMetrics kubeMetrics;
-  if (auto r = kubeMetrics.registerWith(registry, backendMode(cfg->mode)); !r) {
+  if (auto r = kubeMetrics.registerWith(registry, cfg->mode); !r) {
     std::fprintf(stderr, "kpx run: metrics: %s\n", r.error().c_str());
     return 1;
   }
@@ -173,14 +143,14 @@ int runRun(const RunOptions& o) {
   health::ProxierHealth proxierHealth(2 * cfg->syncPeriod);
   const std::set<IPFamily> families = cfg->proxy.families;
 
-  std::unique_ptr<watch::HttpServer> http;
+  std::unique_ptr<serve::HttpServer> http;
   if (!o.once) {
-    watch::HttpServerConfig hc;
+    serve::HttpServerConfig hc;
     hc.healthzBindAddress = cfg->healthzBindAddress;
     hc.metricsBindAddress = cfg->metricsBindAddress;
     hc.proxyMode = modeName;
-    auto started = watch::HttpServer::start(
-        hc, watch::HttpServerDeps{proxierHealth, registry, &kubeMetrics, healthClock});
+    auto started = serve::HttpServer::start(
+        hc, serve::HttpServerDeps{proxierHealth, registry, &kubeMetrics, healthClock});
     if (!started) {
       if (cfg->bindAddressHardFail) {
         std::fprintf(stderr, "kpx run: %s\n", started.error().c_str());
@@ -229,12 +199,9 @@ int runRun(const RunOptions& o) {
       stop.request_stop();
     }
   };
-  AgentOptions ao{.proxy = cfg->proxy,
-                  .runner = cfg->syncRunnerOptions(),
-                  .mode = backendMode(cfg->mode),
-                  .modeName = modeName};
+  AgentOptions ao{.proxy = cfg->proxy, .runner = cfg->syncRunnerOptions(), .mode = cfg->mode};
   const SteadyClock clock;
-  Agent agent(std::move(ao), **dataplane, clock, kubeMetrics, std::move(hooks), unixNow);
+  Agent agent(std::move(ao), *dataplane, clock, kubeMetrics, std::move(hooks), unixNow);
 
   std::jthread sourceThread([&](std::stop_token) {
     source->run(agent.sink(), stop.get_token());

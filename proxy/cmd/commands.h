@@ -11,16 +11,17 @@
 #include "proxy/cmd/state_options.h"
 #include "proxy/dataplane.h"
 #include "proxy/object_error.h"
+#include "proxy/proxy_mode.h"
 #include "proxy/state.h"
 
 namespace kpx::cmd {
 
-inline constexpr const char* kDefaultMode = "nftables";
+inline constexpr ProxyMode kDefaultMode = ProxyMode::NFTables;
 
 struct PlanOptions {
   std::string source;
   std::string format = "table";
-  std::string mode;  // empty: the backend-neutral plan
+  std::optional<ProxyMode> mode;  // none: the backend-neutral plan
   StateOptions state;
 };
 int runPlan(const PlanOptions& options);
@@ -28,7 +29,6 @@ int runPlan(const PlanOptions& options);
 struct RunOptions {
   std::string source;
   std::string kubeconfig;
-  std::string mode = kDefaultMode;
   bool once = false;
   // -v as given on the command line; unset: the config file's logging.verbosity decides.
   std::optional<int> verbosity;
@@ -37,11 +37,12 @@ struct RunOptions {
 int runRun(const RunOptions& options);
 
 struct DumpOptions {
-  std::string mode = kDefaultMode;
+  ProxyMode mode = kDefaultMode;
   std::string format = "table";
 };
 int runDump(const DumpOptions& options);
-int runCleanup(const std::string& mode);
+// One mode's rules, or (none) every mode's.
+int runCleanup(std::optional<ProxyMode> mode);
 
 // A command or flag whose implementation has not landed: says so and fails (exit 3).
 int notImplemented(const std::string& what);
@@ -53,8 +54,5 @@ struct ManifestState {
 };
 tl::expected<ManifestState, std::string> stateFromManifests(const std::string& source,
                                                             const ProxyConfig& config);
-
-// The backend for `mode`, in the calling thread's network namespace.
-tl::expected<std::unique_ptr<Dataplane>, std::string> makeDataplane(const std::string& mode);
 
 }  // namespace kpx::cmd

@@ -15,6 +15,10 @@ void addModeOption(CLI::App& app, std::string& mode) {
       ->check(CLI::IsMember({"nftables", "iptables", "ipvs"}));
 }
 
+kpx::ProxyMode modeOf(const std::string& text) {
+  return kpx::parseProxyMode(text).value_or(kpx::cmd::kDefaultMode);  // checked by IsMember
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -29,8 +33,12 @@ int main(int argc, char** argv) {
   int verbosity = 0;
   app.add_option("-v,--v", verbosity, "Log verbosity: 0 info, higher numbers add debug lines")
       ->check(CLI::Range(0, 10));
+  // Subcommands (created below, inheriting this) hand options they do not know to kpx itself:
+  // `kpx run --v=2`, as kubeadm's kube-proxy DaemonSet writes it, sets the verbosity.
+  app.fallthrough();
 
   PlanOptions plan;
+  std::string planMode;
   auto* planCmd = app.add_subcommand(
       "plan", "Print the rules kpx would program for a set of manifests; touches no kernel");
   planCmd->add_option("--source", plan.source,
@@ -39,28 +47,32 @@ int main(int argc, char** argv) {
       ->required();
   planCmd->add_option("--format", plan.format, "Output: table (for people) or json")
       ->check(CLI::IsMember({"table", "json"}));
-  addModeOption(*planCmd, plan.mode);
+  addModeOption(*planCmd, planMode);
   addStateOptions(*planCmd, plan.state);
 
   RunOptions run;
+  std::string runMode = "nftables";
   auto* runCmd = app.add_subcommand("run", "Run the proxy: sync the kernel with the cluster");
   runCmd->add_option("--source", run.source,
                      "Manifests to serve (file or directory) instead of an API server");
-  addModeOption(*runCmd, run.mode);
+  addModeOption(*runCmd, runMode);
   addStateOptions(*runCmd, run.state);
   addAgentOptions(*runCmd, run.state);  // also --kubeconfig and --master
   runCmd->add_flag("--once", run.once, "Sync once and exit (0 on success)");
 
   DumpOptions dump;
+  std::string dumpMode = "nftables";
   auto* dumpCmd =
       app.add_subcommand("dump", "Read kpx's rules back from the kernel, as services and endpoints");
-  addModeOption(*dumpCmd, dump.mode);
+  addModeOption(*dumpCmd, dumpMode);
   dumpCmd->add_option("--format", dump.format, "Output: table, json or raw")
       ->check(CLI::IsMember({"table", "json", "raw"}));
 
-  std::string cleanupMode = kDefaultMode;
+  std::string cleanupMode;
   auto* cleanupCmd = app.add_subcommand(
-      "cleanup", "Remove every rule, set and service kpx owns (and nothing else)");
+      "cleanup",
+      "Remove every rule, set and service kpx owns (and nothing else): of one mode with --mode, "
+      "else of every mode");
   addModeOption(*cleanupCmd, cleanupMode);
 
   app.add_subcommand("version", "Print kpx's version");
@@ -68,7 +80,9 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   kpx::log::setVerbosity(verbosity);
   // An explicit --mode wins over the config file's mode (run.state decides the AgentConfig).
-  if (runCmd->count("--mode") > 0) run.state.mode = run.mode;
+  if (runCmd->count("--mode") > 0) run.state.mode = runMode;
+  if (!planMode.empty()) plan.mode = modeOf(planMode);
+  dump.mode = modeOf(dumpMode);
   run.kubeconfig = run.state.kubeconfig.value_or("");
   if (app.count("-v") > 0) run.verbosity = verbosity;
 
@@ -79,6 +93,7 @@ int main(int argc, char** argv) {
   }
   if (*runCmd) return runRun(run);
   if (*dumpCmd) return runDump(dump);
-  if (*cleanupCmd) return runCleanup(cleanupMode);
+  if (*cleanupCmd)
+    return runCleanup(cleanupMode.empty() ? std::nullopt : std::optional(modeOf(cleanupMode)));
   return 2;
 }

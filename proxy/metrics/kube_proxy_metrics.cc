@@ -93,7 +93,7 @@ KubeProxyMetrics::KubeProxyMetrics()
                                   {"kind"})) {}
 
 tl::expected<void, std::string> KubeProxyMetrics::registerWith(Registry& registry,
-                                                               BackendMode mode) const {
+                                                               ProxyMode mode) const {
   // Upstream's core set, for every mode. The full/partial histograms are iptables-only upstream;
   // every kpx backend distinguishes full from incremental syncs, so kpx always exposes them.
   std::vector<MetricFamilyPtr> families = {
@@ -113,17 +113,17 @@ tl::expected<void, std::string> KubeProxyMetrics::registerWith(Registry& registr
       invalidObjectsTotal,
   };
   switch (mode) {
-    case BackendMode::NFTables:
+    case ProxyMode::NFTables:
       families.push_back(nftablesSyncFailuresTotal);
       families.push_back(nftablesCleanupFailuresTotal);
       break;
-    case BackendMode::IPTables:
+    case ProxyMode::IPTables:
       families.push_back(iptablesRestoreFailuresTotal);
       families.push_back(iptablesPartialRestoreFailuresTotal);
       families.push_back(iptablesRulesTotal);
       families.push_back(iptablesRulesLast);
       break;
-    case BackendMode::IPVS:
+    case ProxyMode::IPVS:
       families.push_back(iptablesRestoreFailuresTotal);
       break;
   }
@@ -151,8 +151,8 @@ void KubeProxyMetrics::syncSucceeded(IPFamily f, double unixSeconds) {
   syncProxyRulesLastTimestamp->labels({family(f)}).set(unixSeconds);
 }
 
-void KubeProxyMetrics::syncFailed(IPFamily f, BackendMode mode) {
-  (mode == BackendMode::NFTables ? nftablesSyncFailuresTotal : iptablesRestoreFailuresTotal)
+void KubeProxyMetrics::syncFailed(IPFamily f, ProxyMode mode) {
+  (mode == ProxyMode::NFTables ? nftablesSyncFailuresTotal : iptablesRestoreFailuresTotal)
       ->labels({family(f)})
       .inc();
 }

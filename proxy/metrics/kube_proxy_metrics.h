@@ -13,6 +13,7 @@
 #include <tl/expected.hpp>
 
 #include "proxy/ip.h"
+#include "proxy/proxy_mode.h"
 #include "proxy/metrics/counter.h"
 #include "proxy/metrics/gauge.h"
 #include "proxy/metrics/histogram.h"
@@ -20,7 +21,6 @@
 
 namespace kpx::metrics {
 
-enum class BackendMode : uint8_t { NFTables, IPTables, IPVS };
 
 class KubeProxyMetrics {
  public:
@@ -28,7 +28,7 @@ class KubeProxyMetrics {
 
   // Registers the families kube-proxy registers in `mode` (see README.md); fails if one of the
   // names is already taken in `registry`. Call once per registry.
-  tl::expected<void, std::string> registerWith(Registry& registry, BackendMode mode) const;
+  tl::expected<void, std::string> registerWith(Registry& registry, ProxyMode mode) const;
 
   // --- the sync loop ---
   // A change was queued for `family` (kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds).
@@ -40,7 +40,7 @@ class KubeProxyMetrics {
   void syncSucceeded(IPFamily family, double unixSeconds);
   // The kernel refused a sync: nftables_sync_failures_total, or iptables_restore_failures_total
   // for iptables and ipvs (the counter their mode registers).
-  void syncFailed(IPFamily family, BackendMode mode);
+  void syncFailed(IPFamily family, ProxyMode mode);
   void nftablesCleanupFailed(IPFamily family);
   void iptablesPartialRestoreFailed(IPFamily family);
   // Rules owned / written in the last sync, per iptables table ("filter", "nat").

@@ -1,8 +1,8 @@
-#include "watch/http/bind_address.h"
+#include "proxy/serve/bind_address.h"
 
 #include <gtest/gtest.h>
 
-namespace kpx::watch {
+namespace kpx::serve {
 namespace {
 
 TEST(BindAddress, IPv4WithPort) {
@@ -42,4 +42,4 @@ TEST(BindAddress, Rejects) {
 }
 
 }  // namespace
-}  // namespace kpx::watch
+}  // namespace kpx::serve

@@ -1,4 +1,4 @@
-#include "watch/http/event_loop.h"
+#include "proxy/serve/event_loop.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-namespace kpx::watch {
+namespace kpx::serve {
 namespace {
 
 TEST(EventLoop, PostedTasksRunInOrderOnTheLoopThread) {
@@ -75,4 +75,4 @@ TEST(EventLoop, WorkAcceptedBeforeStopRunsBeforeTheLoopEnds) {
 }
 
 }  // namespace
-}  // namespace kpx::watch
+}  // namespace kpx::serve

@@ -1,6 +1,6 @@
 // Real HTTP requests (libcurl, and raw sockets where a kept connection matters) against the
 // servers on loopback and ephemeral ports. Time is a fake clock: no test waits for health.
-#include "watch/http/http_server.h"
+#include "proxy/serve/http_server.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -15,9 +15,9 @@
 #include "proxy/metrics/text_format.h"
 #include "tests/http/http_client.h"
 #include "tests/unit/health/fake_clock.h"
-#include "watch/http/libevent_handles.h"
+#include "proxy/serve/libevent_handles.h"
 
-namespace kpx::watch {
+namespace kpx::serve {
 namespace {
 
 using namespace std::chrono_literals;
@@ -77,7 +77,7 @@ class RawConnection {
 class HttpServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(metrics.registerWith(registry, metrics::BackendMode::NFTables));
+    ASSERT_TRUE(metrics.registerWith(registry, ProxyMode::NFTables));
   }
 
   std::unique_ptr<HttpServer> start(HttpServerConfig config = {}) {
@@ -352,4 +352,4 @@ TEST_F(HttpServerTest, DisabledServersAndCleanShutdownFromAnotherThread) {
 }
 
 }  // namespace
-}  // namespace kpx::watch
+}  // namespace kpx::serve

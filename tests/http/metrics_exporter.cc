@@ -17,7 +17,7 @@
 #include "proxy/health/proxier_health.h"
 #include "proxy/metrics/kube_proxy_metrics.h"
 #include "proxy/metrics/registry.h"
-#include "watch/http/http_server.h"
+#include "proxy/serve/http_server.h"
 
 namespace {
 
@@ -46,7 +46,7 @@ void simulateSync(kpx::metrics::KubeProxyMetrics& m, kpx::health::ProxierHealth&
 }  // namespace
 
 int main(int argc, char** argv) {
-  kpx::watch::HttpServerConfig config{.healthzBindAddress = "127.0.0.1:0",
+  kpx::serve::HttpServerConfig config{.healthzBindAddress = "127.0.0.1:0",
                                       .metricsBindAddress = "127.0.0.1:0"};
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
 
   kpx::metrics::Registry registry;
   kpx::metrics::KubeProxyMetrics metrics;
-  if (auto ok = metrics.registerWith(registry, kpx::metrics::BackendMode::NFTables); !ok) {
+  if (auto ok = metrics.registerWith(registry, kpx::ProxyMode::NFTables); !ok) {
     std::fprintf(stderr, "register: %s\n", ok.error().c_str());
     return 1;
   }
@@ -78,8 +78,8 @@ int main(int argc, char** argv) {
   metrics.invalidObject("Service");
   simulateSync(metrics, health, clock, 0);
 
-  auto server = kpx::watch::HttpServer::start(
-      config, kpx::watch::HttpServerDeps{
+  auto server = kpx::serve::HttpServer::start(
+      config, kpx::serve::HttpServerDeps{
                   .health = health, .registry = registry, .metrics = &metrics, .clock = clock});
   if (!server) {
     std::fprintf(stderr, "kpx-metrics-exporter: %s\n", server.error().c_str());

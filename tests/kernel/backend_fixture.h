@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "dataplane/nftables/nftables_dataplane.h"
+#include "proxy/diffing_sync.h"
 #include "tests/kernel/kernel_fixture.h"
 #include "tests/kernel/state_builder.h"
 
@@ -48,11 +49,39 @@ struct Handles {
   }
 };
 
+// What the kernel tests read from a sync: the typed result flattened, so a failed expectation
+// prints the error.
+struct TestSyncResult {
+  bool ok = false;
+  std::string error;
+  size_t messages = 0;
+  bool full = false;
+};
+
+// NftablesDataplane as the kernel tests drive it: sync(state, kind) finds the changes itself
+// (DiffingSync); sync(state, kind, changes) passes them as the agent does.
+class TestNftables {
+ public:
+  explicit TestNftables(std::unique_ptr<nftables::NftablesDataplane> dp)
+      : dp_(std::move(dp)), diffing_(*dp_) {}
+  TestSyncResult sync(const ProxyState& state, SyncKind kind);
+  TestSyncResult sync(const ProxyState& state, SyncKind kind, const StateChanges& changes);
+  TestSyncResult cleanup();
+  // What the kernel holds; an error fails the test and yields an empty inventory.
+  Inventory dump();
+  const nftables::NftablesDataplane::Stats& stats() const { return dp_->stats(); }
+  nftables::NftablesDataplane& dataplane() { return *dp_; }
+
+ private:
+  std::unique_ptr<nftables::NftablesDataplane> dp_;
+  DiffingSync diffing_;
+};
+
 class NftablesBackendTest : public KernelTest {
  protected:
   void SetUp() override;
 
-  std::unique_ptr<nftables::NftablesDataplane> makeDataplane();
+  std::unique_ptr<TestNftables> makeDataplane();
   Handles handles(nft::Family family);
   uint32_t generation();
   bool tableExists(nft::Family family, const std::string& name);
@@ -95,11 +124,15 @@ struct Sample {
   }
 };
 
-const InventoryEntry* findEntry(const Inventory& inv, const std::string& name, IPFamily family);
+const InventoryPort* findEntry(const Inventory& inv, const std::string& name, IPFamily family);
 size_t countEntries(const Inventory& inv, const std::string& name);
 std::vector<std::string> sorted(std::vector<std::string> v);
 // "10.244.1.2:8080", ... of both traffic classes, sorted as dump() lists them.
 std::vector<std::string> endpointTexts(const ServicePortState& sp);
+std::vector<std::string> texts(const std::vector<InventoryVip>& vips);
+std::vector<std::string> texts(const std::vector<InventoryEndpoint>& endpoints);
+// The rendering a full sync of `state` writes (NftablesDataplane::render), or "" after a failure.
+std::string renderText(const ProxyState& state);
 // What dump() must say about the sample, whoever reads it (default/local:http aside: see
 // DumpListsEachServicePortOnce).
 void expectSampleInventory(const Inventory& inv, const Sample& s);

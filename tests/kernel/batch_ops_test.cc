@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/nftables/netlink/matchers.h"
+#include "dataplane/netlink/matchers.h"
 #include "tests/kernel/kernel_fixture.h"
 #include "tests/kernel/sample_table.h"
 

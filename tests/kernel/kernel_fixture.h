@@ -11,9 +11,9 @@
 #include <optional>
 #include <string>
 
-#include "dataplane/nftables/netlink/batch.h"
-#include "dataplane/nftables/netlink/reader.h"
-#include "dataplane/nftables/netlink/socket.h"
+#include "dataplane/netlink/batch.h"
+#include "dataplane/netlink/reader.h"
+#include "dataplane/netlink/socket.h"
 #include "tests/kernel/netns.h"
 #include "tests/kernel/nft_text.h"
 

@@ -3,7 +3,7 @@
 // swap applies. Timing at 10,000 services is kpx_nft_layout_probe's job.
 #include <string>
 
-#include "dataplane/nftables/netlink/probe/layouts.h"
+#include "dataplane/netlink/probe/layouts.h"
 #include "tests/kernel/kernel_fixture.h"
 
 namespace kpx::testing {

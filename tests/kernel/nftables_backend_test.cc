@@ -27,7 +27,7 @@ TEST_F(NftablesBackendTest, FullSyncReadsBackFromTheKernel) {
   const ProxyState state = s.state();
   auto dp = makeDataplane();
   ASSERT_TRUE(dp);
-  const SyncResult r = dp->sync(state, SyncKind::Full);
+  const TestSyncResult r = dp->sync(state, SyncKind::Full);
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_GT(r.messages, 0U);
   EXPECT_EQ(dp->stats().fullSyncs, 1U);
@@ -169,7 +169,7 @@ TEST_F(NftablesBackendTest, IncrementalSyncTouchesOnlyTheChangedServicePort) {
   ServicePortState a2 = a.get();
   a2.internal.endpoints = a2.external.endpoints = {endpoint("10.244.1.1", 8080), added};
   put(state, a2);
-  SyncResult r = dp->sync(state, SyncKind::Incremental);
+  TestSyncResult r = dp->sync(state, SyncKind::Incremental);
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(dp->stats().incrementalSyncs, 1U);
   EXPECT_EQ(dp->stats().fullSyncs, 1U);
@@ -252,7 +252,7 @@ TEST_F(NftablesBackendTest, IncrementalSyncHandsAFreedVipToTheOtherClaimant) {
   expectKernelMatches(state);
 
   state.servicePorts.erase(a.get().key);
-  const SyncResult r = dp->sync(state, SyncKind::Incremental);
+  const TestSyncResult r = dp->sync(state, SyncKind::Incremental);
   ASSERT_TRUE(r.ok) << r.error;
   const std::string map = nft({"list", "map", "ip", "kpx", "service-ips"}).output;
   EXPECT_NE(map.find("192.0.2.1 . tcp . 80"), std::string::npos)
@@ -278,7 +278,7 @@ TEST_F(NftablesBackendTest, OneEndpointChangeCostsTheSameMessagesWhateverTheClus
       auto dp = makeDataplane();
       if (!dp) return m;
       ProxyState state = manyServices(services, 3);
-      const SyncResult full = dp->sync(state, SyncKind::Full);
+      const TestSyncResult full = dp->sync(state, SyncKind::Full);
       EXPECT_TRUE(full.ok) << full.error;
       m.fullMessages = full.messages;
       // Replace one endpoint of one service (in the middle of the table), then one of
@@ -289,7 +289,7 @@ TEST_F(NftablesBackendTest, OneEndpointChangeCostsTheSameMessagesWhateverTheClus
         edit(it->second.internal.endpoints);
         it->second.external.endpoints = it->second.internal.endpoints;
         const auto t0 = std::chrono::steady_clock::now();
-        const SyncResult r = dp->sync(state, SyncKind::Incremental);
+        const TestSyncResult r = dp->sync(state, SyncKind::Incremental);
         m.swapMs = std::max(m.swapMs, std::chrono::duration<double, std::milli>(
                                           std::chrono::steady_clock::now() - t0)
                                           .count());
@@ -313,7 +313,7 @@ TEST_F(NftablesBackendTest, OneEndpointChangeCostsTheSameMessagesWhateverTheClus
       if (chains) {
         std::set<std::string> got, want;
         for (const auto& c : *chains) got.insert(c.name);
-        std::istringstream plan(NftablesDataplane::renderText(state));
+        std::istringstream plan(renderText(state));
         for (std::string line; std::getline(plan, line);) {
           if (line.starts_with("\tchain ") && line.ends_with(" {"))
             want.insert(line.substr(7, line.size() - 9));

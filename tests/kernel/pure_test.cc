@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/nftables/netlink/ack.h"
-#include "dataplane/nftables/netlink/key.h"
-#include "dataplane/nftables/netlink/matchers.h"
-#include "dataplane/nftables/netlink/udata.h"
+#include "dataplane/netlink/ack.h"
+#include "dataplane/netlink/key.h"
+#include "dataplane/netlink/matchers.h"
+#include "dataplane/netlink/udata.h"
 
 namespace kpx::nft {
 namespace {

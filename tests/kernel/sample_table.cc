@@ -1,6 +1,6 @@
 #include "tests/kernel/sample_table.h"
 
-#include "dataplane/nftables/netlink/matchers.h"
+#include "dataplane/netlink/matchers.h"
 #include "tests/kernel/kernel_fixture.h"
 
 namespace kpx::testing {

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/nftables/netlink/batch.h"
-#include "dataplane/nftables/netlink/reader.h"
+#include "dataplane/netlink/batch.h"
+#include "dataplane/netlink/reader.h"
 
 namespace kpx::testing {
 

@@ -36,8 +36,8 @@ void touchAll(KubeProxyMetrics& m) {
   m.syncDuration(IPFamily::V4, true, 0.1);
   m.syncDuration(IPFamily::V4, false, 0.1);
   m.syncSucceeded(IPFamily::V4, 2);
-  m.syncFailed(IPFamily::V4, BackendMode::NFTables);
-  m.syncFailed(IPFamily::V4, BackendMode::IPTables);
+  m.syncFailed(IPFamily::V4, ProxyMode::NFTables);
+  m.syncFailed(IPFamily::V4, ProxyMode::IPTables);
   m.nftablesCleanupFailed(IPFamily::V4);
   m.iptablesPartialRestoreFailed(IPFamily::V4);
   m.iptablesRules(IPFamily::V4, "nat", 10, 2);
@@ -68,7 +68,7 @@ const std::map<std::string, std::string> kCore = {
 TEST(KubeProxyMetrics, NFTablesModeRegistersUpstreamsSet) {
   KubeProxyMetrics m;
   Registry registry;
-  ASSERT_TRUE(m.registerWith(registry, BackendMode::NFTables));
+  ASSERT_TRUE(m.registerWith(registry, ProxyMode::NFTables));
   touchAll(m);
   auto want = kCore;
   want["kubeproxy_sync_proxy_rules_nftables_sync_failures_total"] = "counter";
@@ -80,8 +80,8 @@ TEST(KubeProxyMetrics, IPTablesAndIPVSModes) {
   KubeProxyMetrics m;
   Registry ipt;
   Registry ipvs;
-  ASSERT_TRUE(m.registerWith(ipt, BackendMode::IPTables));
-  ASSERT_TRUE(m.registerWith(ipvs, BackendMode::IPVS));
+  ASSERT_TRUE(m.registerWith(ipt, ProxyMode::IPTables));
+  ASSERT_TRUE(m.registerWith(ipvs, ProxyMode::IPVS));
   touchAll(m);
   auto want = kCore;
   want["kubeproxy_sync_proxy_rules_iptables_restore_failures_total"] = "counter";
@@ -97,9 +97,9 @@ TEST(KubeProxyMetrics, RegisteringTwiceFailsAndLeavesTheFirstIntact) {
   KubeProxyMetrics m;
   KubeProxyMetrics other;
   Registry registry;
-  ASSERT_TRUE(m.registerWith(registry, BackendMode::NFTables));
+  ASSERT_TRUE(m.registerWith(registry, ProxyMode::NFTables));
   const std::string before = registry.expose();
-  EXPECT_FALSE(other.registerWith(registry, BackendMode::NFTables));
+  EXPECT_FALSE(other.registerWith(registry, ProxyMode::NFTables));
   EXPECT_EQ(registry.expose(), before);
 }
 
@@ -109,7 +109,7 @@ TEST(KubeProxyMetrics, SyncDurationBucketsAreUpstreams) {
   EXPECT_EQ(m.syncProxyRulesDuration->upperBounds(), exponentialBuckets(0.001, 2, 15));
   EXPECT_EQ(m.syncProxyRulesDuration->upperBounds().back(), 16.384);
   Registry registry;
-  ASSERT_TRUE(m.registerWith(registry, BackendMode::NFTables));
+  ASSERT_TRUE(m.registerWith(registry, ProxyMode::NFTables));
   m.syncDuration(IPFamily::V6, false, 0.003);
   const std::string text = registry.expose();
   const std::vector<std::string> les = {"0.001", "0.002", "0.004", "0.008", "0.016",
@@ -147,7 +147,7 @@ TEST(KubeProxyMetrics, NetworkProgrammingBucketsStartAtZeroAsUpstream) {
 TEST(KubeProxyMetrics, HelpersMoveTheRightSeries) {
   KubeProxyMetrics m;
   Registry registry;
-  ASSERT_TRUE(m.registerWith(registry, BackendMode::NFTables));
+  ASSERT_TRUE(m.registerWith(registry, ProxyMode::NFTables));
   m.syncQueued(IPFamily::V4, 1700000000.25);
   m.syncSucceeded(IPFamily::V6, 1700000001);
   m.endpointChanges(3, 5);
@@ -159,7 +159,7 @@ TEST(KubeProxyMetrics, HelpersMoveTheRightSeries) {
   m.healthzServed(200);
   m.livezServed(503);
   m.invalidObject("EndpointSlice");
-  m.syncFailed(IPFamily::V6, BackendMode::NFTables);
+  m.syncFailed(IPFamily::V6, ProxyMode::NFTables);
   const std::string t = registry.expose();
   EXPECT_TRUE(has(t,
                   "kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds"

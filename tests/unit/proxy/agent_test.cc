@@ -35,11 +35,12 @@ class FakeDataplane final : public Dataplane {
     std::lock_guard lock(mutex_);
     return calls_;
   }
-  Inventory dump() override { return {}; }
-  SyncResult cleanup() override { return {}; }
+  DataplaneResult<Inventory> dump() override { return Inventory{}; }
+  DataplaneResult<std::string> render(const ProxyState&) const override { return std::string(); }
+  DataplaneResult<void> cleanup() override { return {}; }
 
- protected:
-  SyncResult apply(const ProxyState& desired, SyncKind kind, const StateChanges& changes) override {
+  DataplaneResult<SyncReport> sync(const ProxyState& desired, SyncKind kind,
+                                   const StateChanges& changes) override {
     std::lock_guard lock(mutex_);
     bool ok = true;
     if (!results_.empty()) {
@@ -48,7 +49,8 @@ class FakeDataplane final : public Dataplane {
     }
     calls_.push_back({desired, kind, changes, ok});
     changed_.notify_all();
-    return SyncResult{.ok = ok, .error = ok ? "" : "refused", .messages = 1};
+    if (!ok) return tl::unexpected(DataplaneError{.errnum = EPERM, .operation = "sync"});
+    return SyncReport{.messages = 1, .full = false};
   }
 
  private:
