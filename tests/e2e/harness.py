@@ -1,23 +1,26 @@
-"""What test_services.py and selfcheck.py share: honest SKIPs, the kpx probe, the unittest runner.
+"""What test_services.py, test_agent.py and selfcheck.py share: honest SKIPs, groups of cases,
+the unittest runner.
 
 Exit codes (ctest reads them through SKIP_RETURN_CODE 77):
-  0  every test that ran passed, and at least one ran
-  1  a test failed
-  2  usage error (no kpx binary given)
-  77 skipped: the machine cannot run this (not root, no netns, a missing tool) or kpx's backend
-     is not there yet ("not implemented yet"). The reason is printed; never reported as a pass.
+  0  every test of the group ran and passed
+  1  a test failed (or no test matched a -k pattern)
+  2  usage error (no kpx binary given, unknown group)
+  77 skipped: the machine or kpx lacks a capability the group declares (capabilities.py: root,
+     a tool, a kernel feature, a mode kpx implements), or a case skipped itself. The reason is
+     printed; a run with any skipped case is never reported as a pass.
+
+A suite whose cases need different capabilities is split into groups (--group NAME, one ctest
+test each): a group declares what it needs, and is skipped as a whole when that is missing.
 """
 import os
 import signal
 import sys
-import tempfile
 import time
 import unittest
-from typing import List, Optional
+from typing import Callable, Dict, List, NamedTuple, Optional, Sequence
 
-import nsclient
-from manifests import Manifests
-from topology import V4, V6, Topology, Unavailable, missing_tools
+import capabilities
+from topology import V4, V6, Topology, Unavailable
 
 SKIP = 77
 
@@ -53,11 +56,10 @@ def guarded(main) -> int:
 
 def start_topology(tools: List[str]) -> Topology:
     """A started Topology, or a SKIP (exit 77) saying what the machine lacks."""
-    if os.geteuid() != 0:
-        skip("needs root to create network namespaces")
-    missing = missing_tools(["ip"] + tools)
-    if missing:
-        skip(f"missing tools: {', '.join(missing)} (apt-get install iproute2 conntrack nftables)")
+    reason = capabilities.first_reason(capabilities.root,
+                                       lambda: capabilities.tools(["ip"] + tools))
+    if reason:
+        skip(reason)
     try:
         return Topology().start()
     except Unavailable as e:
@@ -81,25 +83,37 @@ def cluster_cidr_flag() -> str:
     return f"{V4.cluster_cidr},{V6.cluster_cidr}"
 
 
-def backend_missing(topo: Topology, kpx: str, mode: str, node_name: str) -> Optional[str]:
-    """Why kpx's `mode` backend cannot be exercised here, or None when it can.
+def mode_tools(mode: str) -> List[str]:
+    """The tools the tests use to read a mode's kernel state themselves (besides ip and
+    conntrack): required up front, so that no check is silently left out. Add the mode's own
+    (iptables-save, ipvsadm ...) here when its backend lands and a test reads its state."""
+    return {"nftables": ["nft"]}.get(mode, [])
 
-    The probe runs `kpx run --once` on a cluster with no services inside the node namespace (never
-    the root one) and looks for kpx's own "not implemented yet". Any other failure is not a skip:
-    the tests then run and show it.
-    """
-    if mode == "ipvs":
-        if not nsclient.run_in_netns(topo.node, os.path.exists, "/proc/net/ip_vs"):
-            return "this kernel has no IPVS (CONFIG_IP_VS unset); ipvs runs under QEMU instead"
-    with tempfile.TemporaryDirectory(prefix="kpxe-probe-") as d:
-        Manifests(d, V4, node_name).write()
-        r = topo.run_kpx(kpx, ["run", "--source", d, "--mode", mode, "--once",
-                               "--node-name", node_name, "--cluster-cidr", cluster_cidr_flag()])
-    text = (r.stdout + r.stderr).strip()
-    if "not implemented yet" in text:
-        return f"`kpx run --mode {mode}` is not implemented yet (exit {r.returncode}): {text}"
-    topo.run_kpx(kpx, ["cleanup", "--mode", mode])
-    return None
+
+class Group(NamedTuple):
+    """Cases that run together in one ctest test, and what they need (None: nothing more)."""
+    cases: Sequence[type]
+    needs: Callable[[], Optional[str]] = lambda: None
+
+
+def pick_group(groups: Dict[str, Group], name: str) -> Group:
+    if name not in groups:
+        print(f"unknown group {name!r} (groups: {', '.join(groups)})", file=sys.stderr)
+        sys.exit(2)
+    return groups[name]
+
+
+def require(*checks: Callable[[], Optional[str]]) -> None:
+    """Exit 77 with the reason when one of the capability checks fails."""
+    reason = capabilities.first_reason(*checks)
+    if reason:
+        skip(reason)
+
+
+def load(cases: Sequence[type], patterns: Optional[List[str]]) -> unittest.TestSuite:
+    loader = unittest.TestLoader()
+    loader.testNamePatterns = [f"*{p}*" for p in patterns or []] or None
+    return unittest.TestSuite(loader.loadTestsFromTestCase(c) for c in cases)
 
 
 class _TimedResult(unittest.TextTestResult):
@@ -122,7 +136,13 @@ def run_suite(suite: unittest.TestSuite) -> int:
         print("slowest: " + ", ".join(f"{t.split('.', 1)[-1]} {d:.1f}s" for d, t in slowest))
     if not result.wasSuccessful():
         return 1
-    if result.testsRun - len(result.skipped) <= 0:
-        print("SKIP: no test ran (all skipped)", flush=True)
+    if result.testsRun == 0:
+        print("FAIL: no test matched", flush=True)
+        return 1
+    if result.skipped:
+        # A partial run is not a pass: the skipped cases would vanish behind a green line.
+        print(f"SKIP: {len(result.skipped)} of {result.testsRun} test(s) skipped "
+              f"(the others passed): " + "; ".join(f"{t.id()}: {why}" for t, why in result.skipped),
+              flush=True)
         return SKIP
     return 0

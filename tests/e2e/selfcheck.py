@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Proves the e2e harness without kpx: a hand-written nftables ruleset stands in for the dataplane.
 
-usage: selfcheck.py      (root; exits 77 = SKIP when the machine cannot host the topology)
+usage: selfcheck.py      (root; exits 77 = SKIP when the machine cannot host the topology or
+                          the kernel has no nf_tables: capabilities.py)
 
 The ruleset follows kube-proxy's nftables layout (as notes/feasibility/topology.sh's gen_nft):
 a verdict map on `daddr . l4proto . dport`, `fib daddr type local` for NodePorts, `numgen random`
@@ -15,6 +16,7 @@ import unittest
 from collections import Counter
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import capabilities  # noqa: E402
 import harness  # noqa: E402
 from topology import NPODS, TCP_PORT, UDP_PORT, V4, V6, FamilyAddrs
 
@@ -175,6 +177,7 @@ class HarnessSelfCheck(unittest.TestCase):
 def main() -> int:
     harness.exit_on_sigterm()
     t0 = time.monotonic()
+    harness.require(capabilities.root, capabilities.nf_tables)
     with harness.start_topology(["nft", "conntrack"]) as topo:
         print(f"topology {topo.prefix}: up in {topo.setup_seconds:.3f}s "
               f"(SCTP sockets: {'yes' if topo.sctp else 'no, kernel lacks CONFIG_IP_SCTP'})")

@@ -1,20 +1,27 @@
 #!/usr/bin/env python3
 """kpx as a daemon (issue 5 and 6): real traffic in network namespaces while kpx keeps running.
 
-usage: KPX_BIN=build/bin/kpx test_agent.py [-k PATTERN]...
-Exit: 0 passed, 1 failed, 77 skipped (no root / netns / tools; the reason is printed).
+usage: KPX_BIN=build/bin/kpx [KPX_MODE=nftables|iptables|ipvs] test_agent.py [--group G] [-k PATTERN]...
+Exit: 0 passed, 1 failed, 77 skipped (no root / netns / tools, a kernel feature the mode needs,
+a mode that tests/e2e/capabilities.py declares not implemented, or what the group needs is
+missing; the reason is printed).
 
-Cases (IPv4; the per-semantic IPv4+IPv6 traffic matrix is test_services.py's job):
+Cases (IPv4; the per-semantic IPv4+IPv6 traffic matrix is test_services.py's job), in groups
+(one ctest test each, per mode):
+  agent (default):
   - a manifest edited while kpx runs: traffic follows (FileSource on inotify, incremental syncs);
-  - healthz, livez, metrics (kube-proxy's names; `promtool check metrics`, and a real Prometheus
-    scraping kpx and answering queries, when installed) and a health-check node port answering
-    200/503 with the local endpoint count;
+  - healthz, livez, metrics (kube-proxy's names, /proxyMode) and a health-check node port
+    answering 200/503 with the local endpoint count;
   - `kill -9` then a restart: an established TCP connection through a ClusterIP survives;
   - UDP conntrack cleanup: a UDP flow pinned to an endpoint that goes away moves to another;
-  - a kube-proxy KubeProxyConfiguration file (--config) is accepted and its addresses used;
+  - a kube-proxy KubeProxyConfiguration file (--config, its `mode` included) is accepted and its
+    addresses used;
   - SIGTERM stops kpx with exit 0 and leaves the rules in place;
-  - `--kubeconfig` against the fake API server (tests/fake-apiserver) in the node namespace: kpx
-    programs what it serves and follows adds, endpoint changes and deletes.
+  prometheus (needs promtool and prometheus): kpx's /metrics passes `promtool check metrics`, and
+    a real Prometheus scrapes kpx and answers queries;
+  apiserver (needs the openssl CLI): `--kubeconfig` against the fake API server
+    (tests/fake-apiserver) in the node namespace: kpx programs what it serves and follows adds,
+    endpoint changes and deletes.
 """
 import json
 import os
@@ -31,12 +38,14 @@ from collections import Counter
 sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "fake-apiserver"))
+import capabilities  # noqa: E402
 import harness  # noqa: E402
 import nsclient  # noqa: E402
+from fakeapi import FakeApiServer  # noqa: E402
 from manifests import NAMESPACE, NODE_NAME, OTHER_NODE, Endpoint, Manifests, Port  # noqa: E402
 from nsclient import OK  # noqa: E402
 
-KPX = TOPO = None
+KPX = MODE = TOPO = None  # set by main()
 ALL = ("pod1", "pod2", "pod3")
 HEALTHZ = 10256
 METRICS = 10249
@@ -101,7 +110,9 @@ class Daemon:
         return self.proc.returncode
 
 
-class AgentCases(unittest.TestCase):
+class AgentBase(unittest.TestCase):
+    """Setup, teardown and helpers of every group; no cases of its own."""
+
     def setUp(self):
         self.f = TOPO.fam(4)
         self.dir = tempfile.mkdtemp(prefix="kpxe-agent-")
@@ -110,9 +121,10 @@ class AgentCases(unittest.TestCase):
     def tearDown(self):
         for d in self.daemons:
             d.stop(signal.SIGKILL)
-        TOPO.run_kpx(KPX, ["cleanup"])
+        r = TOPO.run_kpx(KPX, ["cleanup", "--mode", MODE])
         TOPO.conntrack_flush()
         shutil.rmtree(self.dir, ignore_errors=True)
+        self.assertEqual(r.returncode, 0, f"kpx cleanup --mode {MODE}: {r.stdout}{r.stderr}")
 
     # ------------------------------------------------------------------ helpers
     def manifests(self, services):
@@ -131,8 +143,8 @@ class AgentCases(unittest.TestCase):
         os.rename(tmp, os.path.join(m.directory, "cluster.json"))
 
     def daemon(self, *args, source=True):
-        base = ["--node-name", NODE_NAME, "--cluster-cidr", harness.cluster_cidr_flag(),
-                "--min-sync-period", "100ms"]
+        base = ["--mode", MODE, "--node-name", NODE_NAME, "--cluster-cidr",
+                harness.cluster_cidr_flag(), "--min-sync-period", "100ms"]
         if source:
             base = ["--source", os.path.join(self.dir, "cluster")] + base
         d = Daemon(base + list(args), os.path.join(self.dir, f"kpx-{len(self.daemons)}.log"))
@@ -148,7 +160,24 @@ class AgentCases(unittest.TestCase):
                         lambda: (lambda c: c if set(c) == set(pods) else None)(
                             self.pods_answering(who, addr, port, proto)), timeout=timeout)
 
-    # ------------------------------------------------------------------ cases
+    def metrics(self, port=METRICS, path="/metrics"):
+        """(status, body) of kpx's metrics server, from inside the node namespace."""
+        return nsclient.run_in_netns(TOPO.node, http_get, f"http://127.0.0.1:{port}{path}")
+
+    def start_lb_service(self):
+        """A LoadBalancer with eTP Local and a health-check node port; kpx running and healthy."""
+        lb = dict(type="LoadBalancer", external_policy="Local", health_check_node_port=32100,
+                  ports=[Port("http", "TCP", 80, 8080, node_port=30100)])
+        m = self.manifests({"lb": (42, [Endpoint("pod1"), Endpoint("pod2")], lb)})
+        m.write()
+        d = self.daemon()
+        d.wait_healthy()
+        return d, lb
+
+
+class AgentCases(AgentBase):
+    """Group `agent`: needs nothing beyond the mode (root, netns, ip, conntrack)."""
+
     def test_edit_manifest_traffic_follows(self):
         m = self.manifests({"web": (40, [Endpoint("pod1"), Endpoint("pod2")], {})})
         m.write()
@@ -171,12 +200,7 @@ class AgentCases(unittest.TestCase):
         self.assertEqual(d.stop(), 0, d.output())
 
     def test_health_metrics_and_health_check_node_port(self):
-        lb = dict(type="LoadBalancer", external_policy="Local", health_check_node_port=32100,
-                  ports=[Port("http", "TCP", 80, 8080, node_port=30100)])
-        m = self.manifests({"lb": (42, [Endpoint("pod1"), Endpoint("pod2")], lb)})
-        m.write()
-        d = self.daemon()
-        d.wait_healthy()
+        d, lb = self.start_lb_service()
         status, body = d.healthz(path="/livez")
         self.assertEqual(status, 200, body)
         self.assertTrue(json.loads(body)["lastUpdated"])
@@ -192,9 +216,8 @@ class AgentCases(unittest.TestCase):
         status, body = wait_for("health-check port 503", lambda: (
             lambda r: r if r[0] == 503 else None)(nsclient.run_in_netns(TOPO.client, http_get, url)))
         self.assertEqual(json.loads(body)["localEndpoints"], 0, body)
-        # Metrics: kube-proxy's names, on 127.0.0.1 only.
-        status, text = nsclient.run_in_netns(TOPO.node, http_get,
-                                             f"http://127.0.0.1:{METRICS}/metrics")
+        # Metrics: kube-proxy's names, on 127.0.0.1 only, and the mode kpx runs in.
+        status, text = self.metrics()
         self.assertEqual(status, 200, text)
         for name in ("kubeproxy_sync_proxy_rules_duration_seconds_bucket",
                      "kubeproxy_sync_proxy_rules_last_timestamp_seconds",
@@ -202,23 +225,9 @@ class AgentCases(unittest.TestCase):
                      "kubeproxy_sync_proxy_rules_endpoint_changes_total",
                      "kubeproxy_sync_proxy_rules_service_changes_total"):
             self.assertIn(name, text)
+        self.assertEqual(self.metrics(path="/proxyMode"), (200, MODE))
         status, _ = nsclient.run_in_netns(TOPO.client, http_get, f"http://{self.f.node}:{METRICS}/metrics", 0.5)
         self.assertNotEqual(status, 200, "metrics must not be served beyond loopback by default")
-        if shutil.which("promtool"):
-            r = subprocess.run(["promtool", "check", "metrics"], input=text, text=True,
-                               capture_output=True)
-            # promtool's linter objects to two upstream gauge names ending in _total; nothing else.
-            problems = [line for line in (r.stdout + r.stderr).splitlines()
-                        if line.strip() and "no_local_endpoints_total" not in line
-                        and "iptables_total" not in line and "counter metrics should" not in line]
-            self.assertEqual(problems, [], r.stdout + r.stderr)
-        # A real Prometheus (Debian's package) in the node namespace scrapes kpx and answers
-        # queries on kubeproxy_ series (tests/http/prometheus_scrape.py).
-        if shutil.which("prometheus"):
-            scrape = os.path.join(os.path.dirname(HERE), "http", "prometheus_scrape.py")
-            r = TOPO.exec("node", sys.executable, scrape, "--url",
-                          f"http://127.0.0.1:{METRICS}/metrics", check=False, timeout=120)
-            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(d.stop(), 0, d.output())
 
     def test_kill_9_and_restart_keeps_an_established_connection(self):
@@ -278,14 +287,15 @@ class AgentCases(unittest.TestCase):
         config = os.path.join(self.dir, "config.conf")
         with open(config, "w") as fh:  # as kubeadm's kube-proxy ConfigMap holds it
             fh.write(KUBE_PROXY_CONFIG.format(healthz=HEALTHZ + 100, metrics=METRICS + 100,
-                                              cidr=self.f.cluster_cidr))
+                                              cidr=self.f.cluster_cidr, mode=MODE))
         d = Daemon(["--source", m.directory, "--config", config, "--node-name", NODE_NAME],
                    os.path.join(self.dir, "kpx-config.log"))
         self.daemons.append(d)
         d.wait_healthy(port=HEALTHZ + 100)
-        status, text = nsclient.run_in_netns(TOPO.node, http_get,
-                                             f"http://127.0.0.1:{METRICS + 100}/metrics")
+        status, text = self.metrics(port=METRICS + 100)
         self.assertEqual(status, 200, text)
+        # No --mode on the command line: the file's `mode` is the one kpx runs.
+        self.assertEqual(self.metrics(port=METRICS + 100, path="/proxyMode"), (200, MODE))
         self.wait_pods("client", self.f.cluster_ip(45), 80, {"pod1"})
         self.assertIn("unknown", d.output().lower(), "an unknown field warns")
         # The conntrack section reached the node's network namespace (those sysctls are per
@@ -301,13 +311,35 @@ class AgentCases(unittest.TestCase):
         # SIGTERM left the rules: traffic still flows with kpx stopped.
         self.wait_pods("client", self.f.cluster_ip(45), 80, {"pod1"}, timeout=2)
 
+
+class PrometheusCases(AgentBase):
+    """Group `prometheus`: needs promtool and prometheus (Debian package prometheus)."""
+
+    def test_metrics_pass_promtool_and_a_real_prometheus_scrape(self):
+        d, _ = self.start_lb_service()
+        status, text = self.metrics()
+        self.assertEqual(status, 200, text)
+        r = subprocess.run(["promtool", "check", "metrics"], input=text, text=True,
+                           capture_output=True)
+        # promtool's linter objects to two upstream gauge names ending in _total; nothing else.
+        problems = [line for line in (r.stdout + r.stderr).splitlines()
+                    if line.strip() and "no_local_endpoints_total" not in line
+                    and "iptables_total" not in line and "counter metrics should" not in line]
+        self.assertEqual(problems, [], r.stdout + r.stderr)
+        self.assertIn(r.returncode, (0, 3), r.stdout + r.stderr)  # 3: lint findings only
+        # A real Prometheus (Debian's package) in the node namespace scrapes kpx and answers
+        # queries on kubeproxy_ series (tests/http/prometheus_scrape.py).
+        scrape = os.path.join(os.path.dirname(HERE), "http", "prometheus_scrape.py")
+        r = TOPO.exec("node", sys.executable, scrape, "--url",
+                      f"http://127.0.0.1:{METRICS}/metrics", check=False, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(d.stop(), 0, d.output())
+
+
+class ApiServerCases(AgentBase):
+    """Group `apiserver`: needs the openssl CLI (the fake API server's certificates)."""
+
     def test_kubeconfig_against_the_fake_api_server(self):
-        try:
-            from fakeapi import FakeApiServer
-        except ImportError as e:
-            self.skipTest(f"tests/fake-apiserver not importable: {e}")
-        if not shutil.which("openssl"):
-            self.skipTest("openssl missing (apt-get install openssl)")
         m = self.manifests({"web": (46, [Endpoint("pod1"), Endpoint("pod2")], {})})
         seed = m.write()
         with FakeApiServer(netns=TOPO.node, seeds=[seed]) as api:
@@ -382,7 +414,7 @@ iptables:
   syncPeriod: 0s
 kind: KubeProxyConfiguration
 metricsBindAddress: 127.0.0.1:{metrics}
-mode: nftables
+mode: {mode}
 nftables:
   minSyncPeriod: 200ms
   syncPeriod: 30s
@@ -411,23 +443,33 @@ def udp_from_port(addr: str, port: int, sport: int) -> str:
         s.close()
 
 
+GROUPS = {
+    "agent": harness.Group((AgentCases,)),
+    "prometheus": harness.Group((PrometheusCases,),
+                                lambda: capabilities.tools(["promtool", "prometheus"])),
+    "apiserver": harness.Group((ApiServerCases,), lambda: capabilities.tools(["openssl"])),
+}
+
+
 def main() -> int:
-    global KPX, TOPO
+    global KPX, MODE, TOPO
     import argparse
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("kpx", nargs="?")
+    ap.add_argument("--group", default="agent", help=f"one of {', '.join(GROUPS)}")
     ap.add_argument("-k", dest="patterns", action="append")
     args = ap.parse_args()
     harness.exit_on_sigterm()
     KPX = harness.kpx_binary([sys.argv[0]] + ([args.kpx] if args.kpx else []))
-    with harness.start_topology(["conntrack"]) as topo:
+    MODE = os.environ.get("KPX_MODE", "nftables")
+    group = harness.pick_group(GROUPS, args.group)
+    # Everything this run needs, decided before any namespace exists: never by kpx's output.
+    harness.require(lambda: capabilities.mode_unavailable(MODE), group.needs)
+    with harness.start_topology(["conntrack"] + harness.mode_tools(MODE)) as topo:
         TOPO = topo
-        reason = harness.backend_missing(topo, KPX, "nftables", NODE_NAME)
-        if reason:
-            harness.skip(reason)
-        loader = unittest.TestLoader()
-        loader.testNamePatterns = [f"*{p}*" for p in args.patterns or []] or None
-        return harness.run_suite(loader.loadTestsFromTestCase(AgentCases))
+        print(f"kpx {KPX} --mode {MODE}, group {args.group}; "
+              f"topology {topo.prefix} up in {topo.setup_seconds:.2f}s")
+        return harness.run_suite(harness.load(group.cases, args.patterns))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """End-to-end service traffic through kpx (DESIGN §3, §6): real TCP/UDP packets in network namespaces.
 
-usage: KPX_BIN=build/bin/kpx [KPX_MODE=nftables|iptables|ipvs] test_services.py [-k PATTERN]...
-       test_services.py build/bin/kpx [-k PATTERN]...
-Exit: 0 passed, 1 failed, 77 skipped (reason printed: no root/netns/tools, or the backend says
-"not implemented yet"). One harness for every backend: the mode is only a parameter.
+usage: KPX_BIN=build/bin/kpx [KPX_MODE=nftables|iptables|ipvs] test_services.py [--group G] [-k PATTERN]...
+       test_services.py build/bin/kpx [--group G] [-k PATTERN]...
+Groups (one ctest test each): services (default; every case but SCTP), sctp (needs SCTP sockets).
+Exit: 0 passed, 1 failed, 77 skipped (reason printed: no root/netns/tools, a kernel feature the
+mode or the group needs, or a mode that tests/e2e/capabilities.py declares not implemented).
+One harness for every backend: the mode is only a parameter.
 
 Each case writes its own manifests (Services, EndpointSlices, the Node), runs
 `kpx run --once` inside the node namespace, sends traffic from the node, a pod or the client,
@@ -21,6 +23,7 @@ import unittest
 from collections import Counter
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import capabilities  # noqa: E402
 import harness  # noqa: E402
 from manifests import NAMESPACE, NODE_NAME, OTHER_NODE, Endpoint, Manifests, standard_ports
 from nsclient import OK
@@ -40,8 +43,8 @@ def terminating(pod: str, serving: bool = True) -> Endpoint:
     return Endpoint(pod, ready=False, serving=serving, terminating=True)
 
 
-class ServiceCases:
-    """The cases; mixed into one TestCase per IP family below."""
+class CaseBase:
+    """What every case needs: its manifests directory, sync, cleanup and the assertions."""
     FAMILY = 4
 
     def setUp(self):
@@ -106,6 +109,10 @@ class ServiceCases:
         for proto, port in self.targets(node_port):
             with self.subTest(who=who, proto=proto, expect="REJECT"):
                 TOPO.expect_reject(who, proto, addr, port)
+
+
+class ServiceCases(CaseBase):
+    """The cases of group `services`; mixed into one TestCase per IP family below."""
 
     # ------------------------------------------------------------------ ClusterIP
     def test_cluster_ip_from_node(self):
@@ -218,15 +225,6 @@ class ServiceCases:
         self.assert_spread("node", self.f.cluster_ip(22), pods=("pod1", "pod2"))
         self.assert_all_on("node", self.f.cluster_ip(23), pod="pod1")
 
-    def test_sctp_cluster_ip(self):
-        if not TOPO.sctp:
-            self.skipTest("this kernel has no SCTP sockets (CONFIG_IP_SCTP unset)")
-        self.m.service("sctp", standard_ports(sctp=True), cluster_ip=self.f.cluster_ip(24))
-        self.m.endpoints("sctp", [LOCAL(p) for p in ALL])
-        self.sync()
-        dist = TOPO.distribution("node", self.f.cluster_ip(24), 80, N_SPREAD, "sctp")
-        self.assertEqual(set(dist), set(ALL), dist)
-
     # ------------------------------------------------------------------ kpx's own view
     def test_dump_lists_service_ports(self):
         self.service("dumped", [LOCAL(p) for p in ALL], 25, type="NodePort", node_port=30025)
@@ -249,9 +247,21 @@ class ServiceCases:
         self.assertNotEqual(TOPO.tcp_request("pod1", self.f.cluster_ip(26), 80, timeout=1).kind, OK)
         dump = TOPO.run_kpx(KPX, ["dump", "--mode", MODE, "--format", "json"])
         self.assertNotIn(f"{NAMESPACE}/gone", dump.stdout)
-        if MODE == "nftables" and shutil.which("nft"):
-            tables = TOPO.exec("node", "nft", "list", "tables", check=False).stdout
+        if MODE == "nftables":  # nft is required up front for this mode (harness.mode_tools)
+            tables = TOPO.exec("node", "nft", "list", "tables").stdout
             self.assertNotIn(" kpx", tables)
+
+
+class SctpCases(CaseBase):
+    """Group `sctp`: needs SCTP sockets in the kernel (capabilities.sctp), checked up front."""
+
+    def test_sctp_cluster_ip(self):
+        self.assertTrue(TOPO.sctp, "the pods serve no SCTP although the kernel has it")
+        self.m.service("sctp", standard_ports(sctp=True), cluster_ip=self.f.cluster_ip(24))
+        self.m.endpoints("sctp", [LOCAL(p) for p in ALL])
+        self.sync()
+        dist = TOPO.distribution("node", self.f.cluster_ip(24), 80, N_SPREAD, "sctp")
+        self.assertEqual(set(dist), set(ALL), dist)
 
 
 def _strings(doc):
@@ -276,25 +286,38 @@ class IPv6Services(ServiceCases, unittest.TestCase):
     FAMILY = 6
 
 
+class IPv4Sctp(SctpCases, unittest.TestCase):
+    FAMILY = 4
+
+
+class IPv6Sctp(SctpCases, unittest.TestCase):
+    FAMILY = 6
+
+
+GROUPS = {
+    "services": harness.Group((IPv4Services, IPv6Services)),
+    "sctp": harness.Group((IPv4Sctp, IPv6Sctp), capabilities.sctp),
+}
+
+
 def main() -> int:
     global KPX, MODE, TOPO
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("kpx", nargs="?", help="the kpx binary (default: $KPX_BIN)")
+    ap.add_argument("--group", default="services", help=f"one of {', '.join(GROUPS)}")
     ap.add_argument("-k", dest="patterns", action="append", help="run only tests matching")
     args = ap.parse_args()
     harness.exit_on_sigterm()
     KPX = harness.kpx_binary([sys.argv[0]] + ([args.kpx] if args.kpx else []))
     MODE = os.environ.get("KPX_MODE", "nftables")
-    with harness.start_topology(["conntrack"]) as topo:
+    group = harness.pick_group(GROUPS, args.group)
+    # Everything this run needs, decided before any namespace exists: never by kpx's output.
+    harness.require(lambda: capabilities.mode_unavailable(MODE), group.needs)
+    with harness.start_topology(["conntrack"] + harness.mode_tools(MODE)) as topo:
         TOPO = topo
-        reason = harness.backend_missing(topo, KPX, MODE, NODE_NAME)
-        if reason:
-            harness.skip(reason)  # SystemExit: the with-block still deletes the namespaces
-        print(f"kpx {KPX} --mode {MODE}; topology {topo.prefix} up in {topo.setup_seconds:.2f}s")
-        loader = unittest.TestLoader()
-        loader.testNamePatterns = [f"*{p}*" for p in args.patterns or []] or None
-        suite = unittest.TestSuite(loader.loadTestsFromTestCase(c) for c in (IPv4Services, IPv6Services))
-        return harness.run_suite(suite)
+        print(f"kpx {KPX} --mode {MODE}, group {args.group}; "
+              f"topology {topo.prefix} up in {topo.setup_seconds:.2f}s")
+        return harness.run_suite(harness.load(group.cases, args.patterns))
 
 
 if __name__ == "__main__":

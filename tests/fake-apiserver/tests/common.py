@@ -186,13 +186,20 @@ def slice_(name: str, svc: str, ns: str = "default", addresses=("10.244.0.50",))
 
 def run(skip_reason: Optional[str] = None) -> int:
     """unittest main with ctest's exit codes: 77 when the whole file cannot run here, 1 on a
-    failure, 0 when tests ran and passed (a run where every test was skipped is a skip too)."""
+    failure (or when no test ran), 77 when any test was skipped (a partial run is not a pass:
+    a file whose tests need different capabilities is run as separate ctest tests, by class
+    name on the command line), 0 when every test ran and passed."""
     if skip_reason:
         print(f"SKIP: {skip_reason}", flush=True)
         return SKIP
     result = unittest.main(exit=False, verbosity=2).result
     if not result.wasSuccessful():
         return 1
-    if result.testsRun and len(result.skipped) == result.testsRun:
+    if result.testsRun == 0:
+        print("FAIL: no test ran", flush=True)
+        return 1
+    if result.skipped:
+        print(f"SKIP: {len(result.skipped)} of {result.testsRun} test(s) skipped: "
+              + "; ".join(f"{t.id()}: {why}" for t, why in result.skipped), flush=True)
         return SKIP
     return 0

@@ -454,29 +454,6 @@ class ProtocolTest(unittest.TestCase):
         self.assertEqual(status, 200)
         self.assertEqual(json.loads(body)["items"][0]["metadata"]["name"], "kpx-demo-node")
 
-    @unittest.skipUnless(os.geteuid() == 0 and shutil.which("ip"), "needs root and ip(8)")
-    def test_netns(self):
-        netns = f"kpxfa-{os.getpid()}"
-        subprocess.run(["ip", "netns", "add", netns], check=True)
-        try:
-            with FakeApiServer(netns=netns) as api:
-                self.api_in_netns_answers(api, netns)
-                api.upsert(service("in-netns", "default"))  # through the control socket
-                self.assertIn("in-netns",
-                              [s["metadata"]["name"] for s in api.objects("services")])
-        finally:
-            subprocess.run(["ip", "netns", "del", netns], check=False)
-
-    def api_in_netns_answers(self, api, netns):
-        probe = ("import ssl,sys,urllib.request as u;"
-                 "r=u.Request(sys.argv[1]+'/version',headers={'Authorization':'Bearer '+"
-                 "sys.argv[2]});print(u.urlopen(r,context=ssl.create_default_context("
-                 "cafile=sys.argv[3])).status)")
-        out = subprocess.run(["ip", "netns", "exec", netns, sys.executable, "-c", probe,
-                              api.address, api.token, api.path("ca.crt")],
-                             capture_output=True, text=True, timeout=30)
-        self.assertEqual(out.stdout.strip(), "200", out.stderr)
-
     # ---- server-side printing ----------------------------------------------------------
 
     def test_table(self):
@@ -516,6 +493,34 @@ class ProtocolTest(unittest.TestCase):
         status, _, _ = self.get("/api/v1/services",
                                 {"Accept": "application/vnd.kubernetes.protobuf"})
         self.assertEqual(status, 406)
+
+
+@unittest.skipUnless(os.geteuid() == 0 and shutil.which("ip"), "needs root and ip(8)")
+class ProtocolNetnsTest(unittest.TestCase):
+    """The fake serving inside a network namespace (what the e2e tests use). Run on its own
+    (ctest fake_apiserver_protocol_netns): it needs root and ip(8), ProtocolTest does not."""
+
+    def test_netns(self):
+        netns = f"kpxfa-{os.getpid()}"
+        subprocess.run(["ip", "netns", "add", netns], check=True)
+        try:
+            with FakeApiServer(netns=netns) as api:
+                self.api_in_netns_answers(api, netns)
+                api.upsert(service("in-netns", "default"))  # through the control socket
+                self.assertIn("in-netns",
+                              [s["metadata"]["name"] for s in api.objects("services")])
+        finally:
+            subprocess.run(["ip", "netns", "del", netns], check=False)
+
+    def api_in_netns_answers(self, api, netns):
+        probe = ("import ssl,sys,urllib.request as u;"
+                 "r=u.Request(sys.argv[1]+'/version',headers={'Authorization':'Bearer '+"
+                 "sys.argv[2]});print(u.urlopen(r,context=ssl.create_default_context("
+                 "cafile=sys.argv[3])).status)")
+        out = subprocess.run(["ip", "netns", "exec", netns, sys.executable, "-c", probe,
+                              api.address, api.token, api.path("ca.crt")],
+                             capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.stdout.strip(), "200", out.stderr)
 
 
 if __name__ == "__main__":
