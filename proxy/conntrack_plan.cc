@@ -132,4 +132,56 @@ std::vector<ConntrackFilter> conntrackCleanup(const ProxyState& before, const Pr
   return conntrackCleanup(after, changesBetween(before, after), UdpFrontendIndex(after));
 }
 
+ConntrackReconcile::ConntrackReconcile(const ProxyState& state) {
+  // Every port answering on a frontend adds its endpoints, so a shared frontend has the union.
+  std::map<UdpFrontend, EndpointSet> frontends;
+  for (const auto& [key, sp] : state.servicePorts) {
+    forEachFrontend(sp, [&](UdpFrontend f) { addEndpoints(frontends[std::move(f)], sp); });
+  }
+  std::set<IPFamily> families;
+  for (auto& [frontend, endpoints] : frontends) {
+    if (frontend.ip) {
+      addresses_.emplace(std::pair{*frontend.ip, frontend.port}, std::move(endpoints));
+    } else if (!endpoints.empty()) {
+      nodePorts_.emplace(std::pair{frontend.family, frontend.port}, std::move(endpoints));
+    } else {
+      continue;
+    }
+    families.insert(frontend.family);
+  }
+  families_.assign(families.begin(), families.end());
+}
+
+bool ConntrackReconcile::isStale(const ConntrackFlow& flow) const {
+  if (flow.protocol != ipProtoNumber(Protocol::UDP)) return false;
+  const std::pair<IPAddr, uint16_t> replier{flow.replySrc, flow.replySrcPort};
+  if (auto it = addresses_.find({flow.origDst, flow.origDstPort}); it != addresses_.end()) {
+    return !it->second.contains(replier);
+  }
+  if (auto it = nodePorts_.find({flow.family, flow.origDstPort}); it != nodePorts_.end()) {
+    return !it->second.contains(replier);
+  }
+  return false;
+}
+
+std::vector<ConntrackFilter> retryableFilters(const std::vector<ConntrackFilter>& failed,
+                                              const ProxyState& after,
+                                              const UdpFrontendIndex& frontends) {
+  std::set<ConntrackFilter> kept;
+  for (const ConntrackFilter& f : failed) {
+    if (f.protocol != Protocol::UDP || !f.replySrc || !f.origDstPort) continue;
+    const UdpFrontend frontend{.family = f.family, .ip = f.origDst, .port = *f.origDstPort};
+    bool endpointBack = false;
+    for (const ServicePortKey& key : frontends.portsAt(frontend)) {
+      auto sp = after.servicePorts.find(key);
+      if (sp == after.servicePorts.end()) continue;
+      for (const TrafficTarget* target : {&sp->second.internal, &sp->second.external}) {
+        for (const EndpointState& e : target->endpoints) endpointBack |= e.ip == *f.replySrc;
+      }
+    }
+    if (!endpointBack) kept.insert(f);
+  }
+  return {kept.begin(), kept.end()};
+}
+
 }  // namespace kpx

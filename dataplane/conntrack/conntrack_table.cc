@@ -10,8 +10,6 @@
 #include <optional>
 #include <utility>
 
-#include "dataplane/conntrack/filter_index.h"
-
 namespace kpx::conntrack {
 
 namespace {
@@ -32,6 +30,7 @@ std::string dumpName(const FilterIndex::Dump& d) {
 
 struct DumpContext {
   const FilterIndex* index = nullptr;
+  const ConntrackReconcile* reconcile = nullptr;  // null: the filters alone
   std::vector<EntryPtr>* doomed = nullptr;
   std::optional<ConntrackError> error;  // the first; the dump is still read to its end
 };
@@ -47,7 +46,10 @@ int onEntry(const nlmsghdr* nlh, void* data) {
   if (!entry) return fail(ENOMEM, "parse entry", "");
   if (nfct_nlmsg_parse(nlh, entry.get()) < 0) return fail(EINVAL, "parse entry", "");
   const std::optional<ConntrackFlow> flow = flowOf(entry.get());
-  if (!flow || !ctx->index->matches(*flow)) return MNL_CB_OK;
+  if (!flow) return MNL_CB_OK;
+  const bool stale =
+      ctx->index->matches(*flow) || (ctx->reconcile != nullptr && ctx->reconcile->isStale(*flow));
+  if (!stale) return MNL_CB_OK;
   EntryPtr key = deleteKeyOf(entry.get());
   if (!key) return fail(EINVAL, "make delete key for", describe(entry.get()));
   try {
@@ -85,17 +87,30 @@ tl::expected<ConntrackTable, ConntrackError> ConntrackTable::open() {
 tl::expected<size_t, ConntrackError> ConntrackTable::deleteMatching(
     const std::vector<ConntrackFilter>& filters) {
   const FilterIndex index(filters);
+  return deleteSelected({.index = &index, .reconcile = nullptr}, index.dumps());
+}
+
+tl::expected<size_t, ConntrackError> ConntrackTable::deleteStale(
+    const ConntrackReconcile& reconcile, const std::vector<ConntrackFilter>& filters) {
+  const FilterIndex index(filters);
+  return deleteSelected({.index = &index, .reconcile = &reconcile},
+                        index.dumpsWithUdp(reconcile.families()));
+}
+
+tl::expected<size_t, ConntrackError> ConntrackTable::deleteSelected(
+    const Selection& selection, const std::vector<FilterIndex::Dump>& dumps) {
+  // One socket: each dump is read to its end, then the deletes go out.
   std::vector<EntryPtr> doomed;
-  for (size_t dump = 0; dump < index.dumps().size(); ++dump) {
-    auto collected = collect(index, dump, doomed);
+  for (const FilterIndex::Dump& dump : dumps) {
+    auto collected = collect(selection, dump, doomed);
     if (!collected) return tl::unexpected(std::move(collected.error()));
   }
   return deleteAll(doomed);
 }
 
-tl::expected<void, ConntrackError> ConntrackTable::collect(const FilterIndex& index, size_t dump,
+tl::expected<void, ConntrackError> ConntrackTable::collect(const Selection& selection,
+                                                           const FilterIndex::Dump& d,
                                                            std::vector<EntryPtr>& doomed) {
-  const FilterIndex::Dump& d = index.dumps()[dump];
   const uint32_t seq = ++seq_;
   const nlmsghdr* request =
       putDumpRequest(send_.data(), d.family, d.protocol, d.port, d.address, seq);
@@ -103,7 +118,10 @@ tl::expected<void, ConntrackError> ConntrackTable::collect(const FilterIndex& in
   if (mnl_socket_sendto(socket_.get(), request, request->nlmsg_len) < 0) {
     return tl::unexpected(makeError(errno, "send " + dumpName(d)));
   }
-  DumpContext ctx{.index = &index, .doomed = &doomed, .error = std::nullopt};
+  DumpContext ctx{.index = selection.index,
+                  .reconcile = selection.reconcile,
+                  .doomed = &doomed,
+                  .error = std::nullopt};
   for (;;) {
     const ssize_t n = mnl_socket_recvfrom(socket_.get(), receive_.data(), receive_.size());
     if (n < 0) {

@@ -1,6 +1,7 @@
 // The kernel's conntrack table, through one ctnetlink socket: deletes the entries a cleanup
-// plan (proxy/conntrack_plan.h) names. Move-only; the socket belongs to the network namespace
-// of the thread that called open(), whatever thread uses it later.
+// plan (proxy/conntrack_plan.h) selects, by filters or by a reconcile of the whole state.
+// Move-only; the socket belongs to the network namespace of the thread that called open(),
+// whatever thread uses it later.
 #pragma once
 
 #include <cstddef>
@@ -10,12 +11,11 @@
 #include <tl/expected.hpp>
 
 #include "dataplane/conntrack/conntrack_error.h"
+#include "dataplane/conntrack/filter_index.h"
 #include "dataplane/conntrack/messages.h"
 #include "proxy/conntrack_plan.h"
 
 namespace kpx::conntrack {
-
-class FilterIndex;
 
 class ConntrackTable {
  public:
@@ -38,11 +38,26 @@ class ConntrackTable {
   // rather than reuse this one: a half-read reply may still sit in the socket.
   tl::expected<size_t, ConntrackError> deleteMatching(const std::vector<ConntrackFilter>& filters);
 
+  // The same, and in the same pass every entry `reconcile` finds stale: the dumps of each family
+  // it checks bring every UDP entry to user space (the kernel filters on the protocol only),
+  // where each is judged (ConntrackReconcile::isStale()). Same errors and contract as
+  // deleteMatching(); an empty reconcile and no filters make no request.
+  tl::expected<size_t, ConntrackError> deleteStale(const ConntrackReconcile& reconcile,
+                                                   const std::vector<ConntrackFilter>& filters);
+
  private:
   explicit ConntrackTable(MnlSocketPtr socket);
 
-  // Appends to `doomed` a delete key for each entry of one dump the index matches.
-  tl::expected<void, ConntrackError> collect(const FilterIndex& index, size_t dump,
+  // What one pass deletes: entries the index matches or the reconcile (when set) finds stale.
+  struct Selection {
+    const FilterIndex* index = nullptr;
+    const ConntrackReconcile* reconcile = nullptr;
+  };
+  tl::expected<size_t, ConntrackError> deleteSelected(const Selection& selection,
+                                                      const std::vector<FilterIndex::Dump>& dumps);
+  // Appends to `doomed` a delete key for each entry of one dump the selection picks.
+  tl::expected<void, ConntrackError> collect(const Selection& selection,
+                                             const FilterIndex::Dump& dump,
                                              std::vector<EntryPtr>& doomed);
   tl::expected<size_t, ConntrackError> deleteAll(const std::vector<EntryPtr>& keys);
   // Reads acks for sequence numbers [first, first + keys.size()) of one batch.

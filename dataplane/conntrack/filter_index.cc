@@ -41,6 +41,24 @@ FilterIndex::FilterIndex(const std::vector<ConntrackFilter>& filters) {
   }
 }
 
+std::vector<FilterIndex::Dump> FilterIndex::dumpsWithUdp(
+    const std::vector<IPFamily>& families) const {
+  std::vector<Dump> out = dumps_;
+  const uint8_t udp = ipProtoNumber(Protocol::UDP);
+  for (const IPFamily family : families) {
+    auto same = [&](const Dump& d) { return d.family == family && d.protocol == udp; };
+    if (auto it = std::find_if(out.begin(), out.end(), same); it != out.end()) {
+      it->port.reset();
+      it->address.reset();
+    } else {
+      out.push_back(
+          {.family = family, .protocol = udp, .port = std::nullopt, .address = std::nullopt});
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 bool FilterIndex::matches(const ConntrackFlow& flow) const {
   for (const uint32_t key : {portKey(flow.family, flow.protocol, flow.origDstPort),
                              anyPortKey(flow.family, flow.protocol)}) {

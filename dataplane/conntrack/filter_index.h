@@ -37,6 +37,11 @@ class FilterIndex {
   const std::vector<Dump>& dumps() const { return dumps_; }
   bool empty() const { return dumps_.empty(); }
 
+  // dumps(), widened to every UDP entry of each of `families` (those a ConntrackReconcile
+  // checks: its frontends are too many to name to the kernel), still one per (family,
+  // protocol). Sorted.
+  std::vector<Dump> dumpsWithUdp(const std::vector<IPFamily>& families) const;
+
  private:
   static uint32_t portKey(IPFamily family, uint8_t protocol, uint16_t port);
   static uint32_t anyPortKey(IPFamily family, uint8_t protocol);

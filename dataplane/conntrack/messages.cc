@@ -80,7 +80,8 @@ nlmsghdr* putDumpRequest(void* buf, IPFamily family, uint8_t protocol, std::opti
 std::optional<ConntrackFlow> flowOf(const nf_conntrack* entry) {
   if (nfct_attr_is_set(entry, ATTR_ORIG_L3PROTO) <= 0 ||
       nfct_attr_is_set(entry, ATTR_ORIG_L4PROTO) <= 0 ||
-      nfct_attr_is_set(entry, ATTR_ORIG_PORT_DST) <= 0) {
+      nfct_attr_is_set(entry, ATTR_ORIG_PORT_DST) <= 0 ||
+      nfct_attr_is_set(entry, ATTR_REPL_PORT_SRC) <= 0) {
     return std::nullopt;
   }
   const uint8_t l3 = nfct_get_attr_u8(entry, ATTR_ORIG_L3PROTO);
@@ -95,7 +96,8 @@ std::optional<ConntrackFlow> flowOf(const nf_conntrack* entry) {
                        .protocol = nfct_get_attr_u8(entry, ATTR_ORIG_L4PROTO),
                        .origDst = *origDst,
                        .origDstPort = ntohs(nfct_get_attr_u16(entry, ATTR_ORIG_PORT_DST)),
-                       .replySrc = *replySrc};
+                       .replySrc = *replySrc,
+                       .replySrcPort = ntohs(nfct_get_attr_u16(entry, ATTR_REPL_PORT_SRC))};
 }
 
 EntryPtr deleteKeyOf(const nf_conntrack* entry) {

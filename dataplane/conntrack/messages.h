@@ -44,8 +44,8 @@ inline constexpr size_t kReceiveBufferSize = 65536;
 nlmsghdr* putDumpRequest(void* buf, IPFamily family, uint8_t protocol, std::optional<uint16_t> port,
                          const std::optional<IPAddr>& address, uint32_t seq);
 
-// The parts of a parsed entry the filters look at; nullopt when it has no port or address to
-// match on (ICMP, or an entry of another family).
+// The parts of a parsed entry the filters and the reconcile look at; nullopt when it has no
+// ports or addresses to match on (ICMP, or an entry of another family).
 std::optional<ConntrackFlow> flowOf(const nf_conntrack* entry);
 
 // A new object holding only what names `entry` to the kernel: its original tuple, zone and id

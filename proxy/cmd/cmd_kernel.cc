@@ -72,6 +72,34 @@ std::unique_ptr<Dataplane> openKernelBackend(const char* command, ProxyMode mode
 
 }  // namespace
 
+// dump --check: the drift check is one comparison of typed inventories.
+int checkDrift(const DumpOptions& o, const Inventory& inv) {
+  if (o.source.empty()) {
+    std::fprintf(stderr, "kpx dump: --check needs --source (the desired state)\n");
+    return 2;
+  }
+  auto config = toAgentConfig(o.state);
+  if (!config) {
+    std::fprintf(stderr, "kpx dump: %s\n", config.error().c_str());
+    return 2;
+  }
+  auto planned = stateFromManifests(o.source, config->proxy);
+  if (!planned) {
+    std::fprintf(stderr, "kpx dump: %s\n", planned.error().c_str());
+    return 1;
+  }
+  const Inventory want = expectedInventory(planned->state);
+  const auto differences = inventoryDifferences(want, inv.withoutDraining());
+  for (const auto& d : differences) std::cout << "drift: " << d << "\n";
+  if (!differences.empty()) {
+    std::cout << differences.size() << " service ports differ from " << o.source << "\n";
+    return 1;
+  }
+  std::cout << "no drift: the kernel holds the " << want.ports.size() << " service ports of "
+            << o.source << "\n";
+  return 0;
+}
+
 int runDump(const DumpOptions& o) {
   int exitCode = 0;
   auto dataplane = openKernelBackend("dump", o.mode, exitCode);
@@ -81,6 +109,7 @@ int runDump(const DumpOptions& o) {
     std::fprintf(stderr, "kpx dump: %s\n", inv.error().str().c_str());
     return 1;
   }
+  if (o.check) return checkDrift(o, *inv);
   if (o.format == "raw")
     std::cout << inv->raw;
   else if (o.format == "json")

@@ -33,23 +33,19 @@
 namespace kpx::cmd {
 namespace {
 
-double unixNow() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-std::unique_ptr<Source> makeSource(const RunOptions& o, const AgentConfig& cfg,
+std::unique_ptr<Source> makeSource(const RunOptions& o, const AgentConfig& cfg, const Clock& clock,
                                    std::string& error) {
   if (!o.source.empty()) {
     watch::FileSourceOptions fo;
     fo.once = o.once;
-    return std::make_unique<FileSource>(o.source, fo);
+    return std::make_unique<FileSource>(o.source, fo, clock);
   }
   watch::ConnectionOptions conn;
   conn.kubeconfig = cfg.kubeconfig;
   conn.master = cfg.master;
   watch::KubeSourceOptions ko;
   ko.nodeName = cfg.proxy.nodeName;
-  auto source = makeKubeSource(conn, ko);
+  auto source = makeKubeSource(conn, ko, clock);
   if (!source) {
     error = source.error();
     return nullptr;
@@ -119,8 +115,10 @@ int runRun(const RunOptions& o) {
   }
   removeOtherModesRules(cfg->mode, *cfg);
   std::unique_ptr<Dataplane> dataplane = backend->make(backendOptions(*cfg));
+  // The one clock of the agent, its health state, its sources and their HTTP clients.
+  const Clock& clock = systemClock();
   std::string sourceError;
-  auto source = makeSource(o, *cfg, sourceError);
+  auto source = makeSource(o, *cfg, clock, sourceError);
   if (!source) {
     std::fprintf(stderr, "kpx run: %s\n", sourceError.c_str());
     return 1;
@@ -139,7 +137,6 @@ int runRun(const RunOptions& o) {
     std::fprintf(stderr, "kpx run: metrics: %s\n", r.error().c_str());
     return 1;
   }
-  const health::SystemClock healthClock;
   health::ProxierHealth proxierHealth(2 * cfg->syncPeriod);
   const std::set<IPFamily> families = cfg->proxy.families;
 
@@ -150,7 +147,7 @@ int runRun(const RunOptions& o) {
     hc.metricsBindAddress = cfg->metricsBindAddress;
     hc.proxyMode = modeName;
     auto started = serve::HttpServer::start(
-        hc, serve::HttpServerDeps{proxierHealth, registry, &kubeMetrics, healthClock});
+        hc, serve::HttpServerDeps{proxierHealth, registry, &kubeMetrics, clock});
     if (!started) {
       if (cfg->bindAddressHardFail) {
         std::fprintf(stderr, "kpx run: %s\n", started.error().c_str());
@@ -169,7 +166,7 @@ int runRun(const RunOptions& o) {
   bool firstApplied = true;
   AgentHooks hooks;
   hooks.queued = [&] {
-    for (IPFamily f : families) proxierHealth.queuedUpdate(f, healthClock.now());
+    for (IPFamily f : families) proxierHealth.queuedUpdate(f, health::instantOf(clock));
   };
   hooks.applied = [&](const ProxyState& after, const StateChanges& changes) {
     if (firstApplied && !o.once) setUpConntrack(*cfg);
@@ -193,15 +190,14 @@ int runRun(const RunOptions& o) {
     // Upstream marks the proxier healthy only after a successful sync: a kernel that keeps
     // refusing turns /healthz to 503 after the health timeout.
     if (outcome.ok)
-      for (IPFamily f : families) proxierHealth.updated(f, healthClock.now());
+      for (IPFamily f : families) proxierHealth.updated(f, health::instantOf(clock));
     if (o.once) {
       exitCode = outcome.ok ? 0 : 1;
       stop.request_stop();
     }
   };
   AgentOptions ao{.proxy = cfg->proxy, .runner = cfg->syncRunnerOptions(), .mode = cfg->mode};
-  const SteadyClock clock;
-  Agent agent(std::move(ao), *dataplane, clock, kubeMetrics, std::move(hooks), unixNow);
+  Agent agent(std::move(ao), *dataplane, clock, kubeMetrics, std::move(hooks));
 
   std::jthread sourceThread([&](std::stop_token) {
     source->run(agent.sink(), stop.get_token());

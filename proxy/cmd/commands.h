@@ -39,6 +39,11 @@ int runRun(const RunOptions& options);
 struct DumpOptions {
   ProxyMode mode = kDefaultMode;
   std::string format = "table";
+  // --check: compare the kernel with the desired state of --source (and the state flags), name
+  // every service port that differs, exit 1 on drift.
+  bool check = false;
+  std::string source;
+  StateOptions state;
 };
 int runDump(const DumpOptions& options);
 // One mode's rules, or (none) every mode's.

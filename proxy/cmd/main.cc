@@ -67,6 +67,13 @@ int main(int argc, char** argv) {
   addModeOption(*dumpCmd, dumpMode);
   dumpCmd->add_option("--format", dump.format, "Output: table, json or raw")
       ->check(CLI::IsMember({"table", "json", "raw"}));
+  auto* checkFlag = dumpCmd->add_flag(
+      "--check", dump.check,
+      "Compare the kernel with the desired state of --source; name each service port that "
+      "differs and exit 1 on drift");
+  dumpCmd->add_option("--source", dump.source, "Manifests giving the desired state, for --check")
+      ->needs(checkFlag);
+  addStateOptions(*dumpCmd, dump.state);
 
   std::string cleanupMode;
   auto* cleanupCmd = app.add_subcommand(
@@ -77,7 +84,13 @@ int main(int argc, char** argv) {
 
   app.add_subcommand("version", "Print kpx's version");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version print and succeed; any other parse error is a usage error: 2, as
+    // the rest of kpx's configuration errors.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   kpx::log::setVerbosity(verbosity);
   // An explicit --mode wins over the config file's mode (run.state decides the AgentConfig).
   if (runCmd->count("--mode") > 0) run.state.mode = runMode;

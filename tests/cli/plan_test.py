@@ -294,6 +294,35 @@ class RunInScratchNetns(unittest.TestCase):
                 self.assertEqual(r.returncode, 0, r.stderr)
                 self.assertEqual(json.loads(r.stdout)["servicePorts"], [], r.stdout)
 
+    def test_dump_check_names_the_drift(self):
+        for mode in sorted(capabilities.IMPLEMENTED_MODES):
+            with self.subTest(mode=mode):
+                r = self.kpx_in_netns("run", "--source", EXAMPLES, "--once", "--mode", mode, *NODE)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                r = self.kpx_in_netns("dump", "--mode", mode, "--check", "--source", EXAMPLES, *NODE)
+                self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+                self.assertIn("no drift", r.stdout)
+                # The same manifests without the web service: the kernel holds a port too many.
+                d = tempfile.mkdtemp(prefix="kpx-check-")
+                try:
+                    for name in os.listdir(EXAMPLES):
+                        if name.endswith((".yaml", ".yml", ".json")):
+                            shutil.copy(os.path.join(EXAMPLES, name), d)
+                    path = os.path.join(d, "services.yaml")
+                    with open(path) as f:
+                        docs = f.read().split("\n---")
+                    kept = [doc for doc in docs if "name: web\n" not in doc]
+                    self.assertEqual(len(kept), len(docs) - 1, "the example has one web service")
+                    with open(path, "w") as f:
+                        f.write("\n---".join(kept))
+                    r = self.kpx_in_netns("dump", "--mode", mode, "--check", "--source", d, *NODE)
+                    self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+                    self.assertIn("drift: default/web:http/TCP (IPv4): in the kernel but not wanted",
+                                  r.stdout)
+                finally:
+                    shutil.rmtree(d)
+                self.assertEqual(self.kpx_in_netns("cleanup", "--mode", mode).returncode, 0)
+
     def test_unimplemented_modes_say_so(self):
         # A mode declared not implemented must fail clearly, before any kernel write.
         for mode in sorted(set(capabilities.ALL_MODES) - capabilities.IMPLEMENTED_MODES):

@@ -1,11 +1,13 @@
 // ConntrackTable against the real kernel, each test in its own network namespace
 // (kpxc-<pid>-<n>): real UDP/TCP flows through DNAT rules of the namespace, or entries created
-// through ctnetlink, then conntrackCleanup() + deleteMatching(), then `conntrack -L` to check
-// that exactly the stale entries went away. Without root or the tools it skips and says why.
+// through ctnetlink, then conntrackCleanup() + deleteMatching() or a ConntrackReconcile +
+// deleteStale(), then `conntrack -L` to check that exactly the stale entries went away.
+// Without root or the tools it skips and says why.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -248,6 +250,91 @@ TEST_F(ConntrackKernelTest, KernelRefusalIsReportedNotIgnored) {
   EXPECT_EQ(tableCount(), 0u);
 }
 
+// The first sync after a start: no "before", the whole table judged against the state. Flows
+// to current endpoints stay whatever their age; what would keep a client off the current rules
+// goes.
+TEST_F(ConntrackKernelTest, ReconcileDeletesOnlyWhatTheStateMakesStale) {
+  setUpNode(
+      "    ip daddr 10.96.0.10 udp dport 53 udp sport 40031 dnat to 10.244.1.5:5353\n"
+      "    ip daddr 10.96.0.10 udp dport 53 udp sport 40032 dnat to 10.244.9.9:5353\n"
+      "    ip daddr 10.96.0.10 udp dport 53 udp sport 40033 dnat to 10.244.1.5:5354\n"
+      "    ip daddr 10.96.0.10 tcp dport 53 dnat to 10.244.9.9:5353\n"
+      "    ip daddr 10.96.0.11 udp dport 53 dnat to 10.244.9.9:5353\n"
+      "    ip daddr 10.96.0.20 udp dport 53 dnat to 10.244.9.9:5353\n"
+      "    ip daddr 192.168.50.1 udp dport 30053 udp sport 40041 dnat to 10.244.2.6:5353\n"
+      "    ip daddr 192.168.50.1 udp dport 30054 dnat to 10.244.9.9:5353\n");
+  sendUdp("10.96.0.10", 53, 40031);            // -> A: valid
+  sendUdp("10.96.0.10", 53, 40032);            // -> an endpoint the service no longer has
+  sendUdp("10.96.0.10", 53, 40033);            // -> A's old target port
+  sendUdp("10.96.0.10", 53, 40034);            // never DNATed, the service has endpoints
+  send(SOCK_STREAM, "10.96.0.10", 53, 40035);  // TCP: not ours
+  sendUdp("10.96.0.11", 53, 40036);            // not a frontend of the state
+  sendUdp("10.96.0.20", 53, 40037);            // a VIP without endpoints: nothing valid
+  sendUdp("192.168.50.1", 30053, 40041);       // NodePort -> B: valid
+  sendUdp("192.168.50.1", 30053, 40042);       // NodePort, never DNATed
+  sendUdp("192.168.50.1", 30054, 40043);       // a NodePort without endpoints: skipped
+  ASSERT_EQ(flowsBySourcePort().size(), 10u);
+
+  const ProxyState state =
+      stateOf(defaultGlobal({IPFamily::V4}),
+              {PortBuilder("ns", "dns", "dns", "10.96.0.10", 53, Protocol::UDP)
+                   .nodePort(30053)
+                   .endpoints({kA, kB}),
+               PortBuilder("ns", "dns", "dns-tcp", "10.96.0.10", 53, Protocol::TCP).endpoints({kA}),
+               PortBuilder("ns", "idle", "dns", "10.96.0.20", 53, Protocol::UDP).nodePort(30054)});
+  const ConntrackReconcile reconcile(state);
+  auto deleted = table_->deleteStale(reconcile, {});
+  ASSERT_TRUE(deleted) << deleted.error().str();
+  EXPECT_EQ(*deleted, 5u);
+  EXPECT_EQ(flowsBySourcePort(), (std::set<std::string>{"udp/40031", "tcp/40035", "udp/40036",
+                                                        "udp/40041", "udp/40043"}));
+
+  deleted = table_->deleteStale(reconcile, {});
+  ASSERT_TRUE(deleted) << deleted.error().str();
+  EXPECT_EQ(*deleted, 0u);
+}
+
+// A retry: the reconcile of both families and the filters of a gone frontend, in one pass.
+TEST_F(ConntrackKernelTest, ReconcileAndFiltersInOnePass) {
+  auto udp = [](int family, std::string src, std::string dst, uint16_t sport, uint16_t dport,
+                std::string replySrc, uint16_t replySport) {
+    return Spec{.family = family,
+                .protocol = IPPROTO_UDP,
+                .src = std::move(src),
+                .dst = std::move(dst),
+                .sport = sport,
+                .dport = dport,
+                .replySrc = std::move(replySrc),
+                .replySport = replySport};
+  };
+  ASSERT_EQ(createEntries({
+                udp(AF_INET, "10.1.0.1", "10.96.0.10", 43001, 53, "10.244.1.5", 5353),  // valid
+                udp(AF_INET, "10.1.0.1", "10.96.0.12", 43002, 53, "10.244.1.5", 5353),  // gone svc
+                udp(AF_INET, "10.1.0.1", "10.96.0.13", 43003, 53, "10.244.1.5", 5353),  // unknown
+                udp(AF_INET6, "fd00:1::1", "fd00:96::10", 43004, 53, "fd00:244::5", 5353),  // valid
+                udp(AF_INET6, "fd00:1::1", "fd00:96::10", 43005, 53, "fd00:244::6", 5353),  // stale
+            }),
+            "");
+  const ProxyState state =
+      stateOf(defaultGlobal(),
+              {PortBuilder("ns", "dns", "dns", "10.96.0.10", 53, Protocol::UDP).endpoints({kA}),
+               PortBuilder("ns", "dns", "dns", "fd00:96::10", 53, Protocol::UDP)
+                   .endpoints({endpoint("fd00:244::5", 5353)})});
+  const ConntrackFilter goneService{.family = IPFamily::V4,
+                                    .protocol = Protocol::UDP,
+                                    .origDst = addr("10.96.0.12"),
+                                    .origDstPort = 53,
+                                    .replySrc = addr("10.244.1.5")};
+  auto deleted = table_->deleteStale(ConntrackReconcile(state), {goneService});
+  ASSERT_TRUE(deleted) << deleted.error().str();
+  EXPECT_EQ(*deleted, 2u);
+  std::set<std::string> left;
+  for (const std::string family : {"ipv4", "ipv6"}) {
+    for (const Listed& e : list(family)) left.insert(family + "/" + std::to_string(e.sport));
+  }
+  EXPECT_EQ(left, (std::set<std::string>{"ipv4/43001", "ipv4/43003", "ipv6/43004"}));
+}
+
 // 50,000 entries that no filter selects plus 100 stale ones: prints how long the cleanup takes
 // (dump + match + delete). The unrelated entries go to other VIPs on the same port as the stale
 // ones, UDP or TCP. With filters on one VIP:port the kernel sends only that frontend's entries;
@@ -336,6 +423,112 @@ INSTANTIATE_TEST_SUITE_P(
       if (info.param.protocol == IPPROTO_TCP) return std::string("Tcp");
       return std::string(info.param.withNodePort ? "UdpAllSent" : "UdpOneFrontend");
     });
+
+// The reconcile of the first sync among 50,000 UDP entries to addresses that are not frontends
+// plus 100 stale ones, against 10,000 UDP services with 10 endpoints each: every UDP entry
+// crosses to user space and is judged there. Prints the times (building the reconcile, a pass
+// that deletes the 100, a pass that deletes nothing), for comparison with the filtered passes
+// of ConntrackScaleTest; not asserted.
+TEST_F(ConntrackKernelTest, ReconcileAmong50000UnrelatedEntries) {
+  constexpr size_t kUnrelated = 50000, kStale = 100, kServices = 10000, kEndpoints = 10;
+  std::vector<Spec> specs;
+  for (size_t i = 0; i < kUnrelated; ++i) {
+    const std::string host = std::to_string((i >> 8) & 0xff) + "." + std::to_string(i & 0xff);
+    specs.push_back({.family = AF_INET,
+                     .protocol = IPPROTO_UDP,
+                     .src = "10.200." + host,
+                     .dst = "10.97." + host,
+                     .sport = static_cast<uint16_t>(10000 + i),
+                     .dport = 53,
+                     .replySrc = "10.245." + host,
+                     .replySport = 5353});
+  }
+  for (size_t i = 0; i < kStale; ++i) {
+    specs.push_back({.family = AF_INET,
+                     .protocol = IPPROTO_UDP,
+                     .src = "10.201.0." + std::to_string(i),
+                     .dst = "10.96.0.10",
+                     .sport = static_cast<uint16_t>(20000 + i),
+                     .dport = 53,
+                     .replySrc = "10.244.255.5",  // an endpoint no service has
+                     .replySport = 5353});
+  }
+  ASSERT_EQ(createEntries(specs), "");
+  ASSERT_EQ(tableCount(), kUnrelated + kStale);
+
+  ProxyState state;
+  state.global = defaultGlobal({IPFamily::V4});
+  for (size_t i = 0; i < kServices; ++i) {
+    const std::string hi = std::to_string((i >> 8) & 0xff), lo = std::to_string(i & 0xff);
+    std::vector<EndpointState> eps;
+    for (size_t k = 0; k < kEndpoints; ++k)
+      eps.push_back(endpoint("10." + std::to_string(100 + k) + "." + hi + "." + lo, 5353));
+    put(state, PortBuilder("ns", "svc-" + std::to_string(i), "dns", "10.96." + hi + "." + lo, 53,
+                           Protocol::UDP)
+                   .nodePort(static_cast<uint16_t>(i % 2 == 0 ? 0 : 30000 + i / 2))
+                   .endpoints(std::move(eps)));
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  const ConntrackReconcile reconcile(state);
+  const auto t1 = std::chrono::steady_clock::now();
+  auto deleted = table_->deleteStale(reconcile, {});
+  const auto t2 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(deleted) << deleted.error().str();
+  EXPECT_EQ(*deleted, kStale);
+  EXPECT_EQ(tableCount(), kUnrelated);
+  auto again = table_->deleteStale(reconcile, {});
+  const auto t3 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(again) << again.error().str();
+  EXPECT_EQ(*again, 0u);
+
+  using ms = std::chrono::duration<double, std::milli>;
+  std::printf(
+      "[ conntrack ] reconcile of %zu UDP services x %zu endpoints (built in %.1f ms) among %zu "
+      "unrelated UDP entries: deleting %zu stale took %.1f ms, a pass that deletes nothing "
+      "%.1f ms\n",
+      kServices, kEndpoints, ms(t1 - t0).count(), kUnrelated, kStale, ms(t2 - t1).count(),
+      ms(t3 - t2).count());
+}
+
+// The dumps of a reconcile: every UDP entry of its families, one dump per (family, protocol).
+TEST(ConntrackFilterIndex, ReconcileWidensTheUdpDumps) {
+  const ConntrackFilter udpVip{.family = IPFamily::V4,
+                               .protocol = Protocol::UDP,
+                               .origDst = addr("10.96.0.12"),
+                               .origDstPort = 53,
+                               .replySrc = std::nullopt};
+  const ConntrackFilter tcpPort{.family = IPFamily::V4,
+                                .protocol = Protocol::TCP,
+                                .origDst = std::nullopt,
+                                .origDstPort = 80,
+                                .replySrc = std::nullopt};
+  using Dump = conntrack::FilterIndex::Dump;
+  const conntrack::FilterIndex index({udpVip, tcpPort});
+  const std::vector<Dump> filtered = {
+      {.family = IPFamily::V4, .protocol = IPPROTO_TCP, .port = 80, .address = std::nullopt},
+      {.family = IPFamily::V4, .protocol = IPPROTO_UDP, .port = 53, .address = addr("10.96.0.12")}};
+  std::vector<Dump> sorted = filtered;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(index.dumps(), sorted);
+  EXPECT_EQ(index.dumpsWithUdp({}), sorted);
+  std::vector<Dump> widened = {
+      {.family = IPFamily::V4, .protocol = IPPROTO_TCP, .port = 80, .address = std::nullopt},
+      {.family = IPFamily::V4,
+       .protocol = IPPROTO_UDP,
+       .port = std::nullopt,
+       .address = std::nullopt},
+      {.family = IPFamily::V6,
+       .protocol = IPPROTO_UDP,
+       .port = std::nullopt,
+       .address = std::nullopt}};
+  std::sort(widened.begin(), widened.end());
+  EXPECT_EQ(index.dumpsWithUdp({IPFamily::V4, IPFamily::V6}), widened);
+  EXPECT_EQ(conntrack::FilterIndex({}).dumpsWithUdp({IPFamily::V6}),
+            (std::vector<Dump>{{.family = IPFamily::V6,
+                                .protocol = IPPROTO_UDP,
+                                .port = std::nullopt,
+                                .address = std::nullopt}}));
+}
 
 // The index must answer exactly as a scan of every filter would, whatever the mix of filters
 // with and without address, port and reply source.

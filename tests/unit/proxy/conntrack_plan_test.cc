@@ -1,10 +1,17 @@
-// conntrackCleanup(): which UDP conntrack entries a state change makes stale, and
-// ConntrackFilter::matches(), the predicate the kernel side applies to each entry.
+// conntrackCleanup(): which UDP conntrack entries a state change makes stale;
+// ConntrackFilter::matches(), the predicate the kernel side applies to each entry;
+// ConntrackReconcile, what is stale against a whole state (the first sync after a start, and
+// the retry of a failed cleanup); retryableFilters(), what of a failed cleanup is retried.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "proxy/conntrack_plan.h"
@@ -96,6 +103,71 @@ struct Case {
 const EndpointState kA = ep("10.244.1.5");
 const EndpointState kB = ep("10.244.2.6");
 const EndpointState kC = ep("10.244.3.7");
+
+// UDP frontends of a state and the union of their endpoints, computed here independently of
+// the code under test: (family, VIP, port) or (family, unset, NodePort).
+using Frontend = std::tuple<IPFamily, std::optional<IPAddr>, uint16_t>;
+std::map<Frontend, std::set<std::pair<IPAddr, uint16_t>>> frontendsOf(const ProxyState& s) {
+  std::map<Frontend, std::set<std::pair<IPAddr, uint16_t>>> out;
+  for (const auto& [key, sp] : s.servicePorts) {
+    if (key.protocol != UDP) continue;
+    const IPFamily fam = key.family;
+    std::vector<Frontend> fs = {{fam, sp.clusterIP, sp.port}};
+    for (const IPAddr& a : sp.externalIPs) fs.push_back({fam, a, sp.port});
+    for (const IPAddr& a : sp.loadBalancerIPs) fs.push_back({fam, a, sp.port});
+    if (sp.nodePort != 0) fs.push_back({fam, std::nullopt, sp.nodePort});
+    for (const Frontend& f : fs) {
+      auto& eps = out[f];
+      for (const auto* t : {&sp.internal, &sp.external})
+        for (const EndpointState& e : t->endpoints) eps.emplace(e.ip, e.port);
+    }
+  }
+  return out;
+}
+
+// What a restart after `before` -> `after` would find, judged by the reconcile of `after`, must
+// agree with the incremental filters wherever both can see the flow:
+// - a flow DNATed to an endpoint of a frontend in `before` that `after` still has: deleted by
+//   one iff by the other (a NodePort left without endpoints aside: the reconcile skips it);
+// - an un-DNATed flow to a frontend that had no endpoints and now has some: deleted by both.
+void expectReconcileAgrees(const ProxyState& before, const ProxyState& after,
+                           const std::vector<ConntrackFilter>& filters) {
+  const ConntrackReconcile reconcile(after);
+  const auto now = frontendsOf(after);
+  const IPAddr node = ip("192.168.1.1"), node6 = ip("fd00:1::1");
+  for (const auto& [frontend, endpoints] : frontendsOf(before)) {
+    const auto after_ = now.find(frontend);
+    if (after_ == now.end()) continue;  // gone: the reconcile cannot see it
+    const auto& [family, vip, port] = frontend;
+    const bool isNodePort = !vip;
+    // The address the client sent to: the VIP, or one of the node's for a NodePort.
+    const IPAddr dst = vip ? *vip : (family == IPFamily::V4 ? node : node6);
+    auto flowTo = [&](const IPAddr& replySrc, uint16_t replyPort) {
+      return ConntrackFlow{.family = family,
+                           .protocol = IPPROTO_UDP,
+                           .origDst = dst,
+                           .origDstPort = port,
+                           .replySrc = replySrc,
+                           .replySrcPort = replyPort};
+    };
+    auto filtered = [&](const ConntrackFlow& f) {
+      return std::any_of(filters.begin(), filters.end(),
+                         [&](const ConntrackFilter& x) { return x.matches(f); });
+    };
+    for (const auto& [epIP, epPort] : endpoints) {
+      if (isNodePort && after_->second.empty()) continue;
+      const ConntrackFlow f = flowTo(epIP, epPort);
+      SCOPED_TRACE("flow to " + f.origDst.str() + ":" + std::to_string(f.origDstPort) +
+                   " answered by " + epIP.str() + ":" + std::to_string(epPort));
+      EXPECT_EQ(reconcile.isStale(f), filtered(f));
+    }
+    if (endpoints.empty() && !after_->second.empty()) {
+      const ConntrackFlow f = flowTo(dst, port);
+      EXPECT_TRUE(reconcile.isStale(f)) << "un-DNATed flow to " << dst.str();
+      EXPECT_TRUE(filtered(f)) << "un-DNATed flow to " << dst.str();
+    }
+  }
+}
 
 TEST(ConntrackCleanup, Table) {
   const Port dns("dns", "10.96.0.10", 53);
@@ -244,6 +316,8 @@ TEST(ConntrackCleanup, Table) {
     frontends.update(c.after, changes);
     EXPECT_EQ(frontends, UdpFrontendIndex(c.after));
     EXPECT_EQ(conntrackCleanup(c.after, changes, frontends), filters);
+
+    expectReconcileAgrees(c.before, c.after, filters);
   }
 }
 
@@ -302,6 +376,194 @@ TEST(ConntrackFilter, Matches) {
     SCOPED_TRACE(r.filter->str() + " vs " + r.flow.origDst.str() + ":" +
                  std::to_string(r.flow.origDstPort) + " reply " + r.flow.replySrc.str());
     EXPECT_EQ(r.filter->matches(r.flow), r.expected);
+  }
+}
+
+// A flow as the kernel holds it: to dst:dport, answered by replySrc:replyPort (an endpoint after
+// DNAT, dst:dport itself without).
+ConntrackFlow answered(std::string_view dst, uint16_t dport, std::string_view replySrc,
+                       uint16_t replyPort, uint8_t proto = IPPROTO_UDP) {
+  return {.family = ip(dst).family(),
+          .protocol = proto,
+          .origDst = ip(dst),
+          .origDstPort = dport,
+          .replySrc = ip(replySrc),
+          .replySrcPort = replyPort};
+}
+
+TEST(ConntrackReconcile, Table) {
+  const ProxyState state = stateOf({
+      Port("dns", "10.96.0.10", 53)
+          .externalIP("192.0.2.10")
+          .loadBalancer("198.51.100.10")
+          .nodePort(30053)
+          .endpoints({kA, kB}),
+      // No endpoints: every entry to the VIP is stale, the NodePort is not looked at.
+      Port("idle", "10.96.0.20", 53).nodePort(30054),
+      // Its only endpoint is in the external set (eTP=Local, a policy change): still valid.
+      Port("local", "10.96.0.40", 53).internal({}).external({kC}),
+      // A fallback to a terminating endpoint is an endpoint.
+      Port("ending", "10.96.0.50", 53).endpoints({makeTerminatingState(kA)}),
+      // A VIP port that is also a NodePort number: judged by the VIP frontend only.
+      Port("high", "10.96.0.30", 30053).endpoints({kC}),
+      // Two ports sharing an externalIP: the union of their endpoints.
+      Port("a", "10.96.0.60", 53).externalIP("192.0.2.60").endpoints({kA}),
+      Port("b", "10.96.0.61", 53).externalIP("192.0.2.60").endpoints({kB}),
+      Port("web", "10.96.0.70", 80, TCP).endpoints({kA}),
+      Port("sig", "10.96.0.80", 3868, SCTP).endpoints({kA}),
+      Port("dns6", "fd00:96::10", 53).nodePort(30053).endpoints({ep("fd00:244::5")}),
+  });
+  struct Row {
+    ConntrackFlow flow;
+    bool stale;
+    const char* why;
+  };
+  const std::vector<Row> rows = {
+      {answered("10.96.0.10", 53, "10.244.1.5", 5353), false, "DNATed to a current endpoint"},
+      {answered("10.96.0.10", 53, "10.244.2.6", 5353), false, "DNATed to the other one"},
+      {answered("10.96.0.10", 53, "10.244.9.9", 5353), true, "DNATed to a gone endpoint"},
+      {answered("10.96.0.10", 53, "10.244.1.5", 5354), true, "same IP, old target port"},
+      {answered("10.96.0.10", 53, "10.96.0.10", 53), true, "never DNATed"},
+      {answered("192.0.2.10", 53, "10.96.0.10", 53), true, "externalIP, never DNATed"},
+      {answered("192.0.2.10", 53, "10.244.2.6", 5353), false, "externalIP to an endpoint"},
+      {answered("198.51.100.10", 53, "198.51.100.10", 53), true, "LB IP, never DNATed"},
+      {answered("198.51.100.10", 53, "10.244.9.9", 5353), true, "LB IP, gone endpoint"},
+      {answered("192.168.1.1", 30053, "10.244.1.5", 5353), false, "NodePort to an endpoint"},
+      {answered("127.0.0.1", 30053, "10.244.2.6", 5353), false, "NodePort on loopback"},
+      {answered("192.168.1.1", 30053, "10.244.9.9", 5353), true, "NodePort, gone endpoint"},
+      {answered("192.168.1.1", 30053, "192.168.1.1", 30053), true, "NodePort, never DNATed"},
+      {answered("10.96.0.10", 54, "10.244.9.9", 5353), false, "not a frontend port"},
+      {answered("10.96.0.11", 53, "10.244.9.9", 5353), false, "not a frontend address"},
+      {answered("10.96.0.10", 53, "10.244.9.9", 5353, IPPROTO_TCP), false, "TCP"},
+      {answered("10.96.0.80", 3868, "10.244.9.9", 5353, IPPROTO_SCTP), false, "SCTP"},
+      {answered("10.96.0.70", 80, "10.244.9.9", 8080, IPPROTO_UDP), false, "UDP to a TCP port"},
+      {answered("10.96.0.20", 53, "10.244.9.9", 5353), true, "no endpoints: DNATed before"},
+      {answered("10.96.0.20", 53, "10.96.0.20", 53), true, "no endpoints: never DNATed"},
+      {answered("192.168.1.1", 30054, "10.244.9.9", 5353), false, "NodePort without endpoints"},
+      {answered("10.96.0.40", 53, "10.244.3.7", 5353), false, "endpoint of the external set"},
+      {answered("10.96.0.50", 53, "10.244.1.5", 5353), false, "terminating fallback"},
+      {answered("10.96.0.30", 30053, "10.244.3.7", 5353), false, "VIP port = a NodePort number"},
+      {answered("10.96.0.30", 30053, "10.244.1.5", 5353), true, "... judged by the VIP only"},
+      {answered("192.0.2.60", 53, "10.244.1.5", 5353), false, "shared externalIP, port a"},
+      {answered("192.0.2.60", 53, "10.244.2.6", 5353), false, "shared externalIP, port b"},
+      {answered("192.0.2.60", 53, "10.244.3.7", 5353), true, "shared externalIP, neither"},
+      {answered("fd00:96::10", 53, "fd00:244::5", 5353), false, "IPv6 endpoint"},
+      {answered("fd00:96::10", 53, "fd00:96::10", 53), true, "IPv6 never DNATed"},
+      {answered("fd00:1::1", 30053, "fd00:244::6", 5353), true, "IPv6 NodePort, gone endpoint"},
+      {answered("fd00:1::1", 30054, "fd00:244::6", 5353), false, "30054 is IPv4 only"},
+  };
+  const ConntrackReconcile reconcile(state);
+  for (const Row& r : rows) {
+    SCOPED_TRACE(r.why);
+    EXPECT_EQ(reconcile.isStale(r.flow), r.stale);
+  }
+  EXPECT_EQ(reconcile.families(), (std::vector<IPFamily>{IPFamily::V4, IPFamily::V6}));
+}
+
+TEST(ConntrackReconcile, WhatNeedsNoDump) {
+  struct Case {
+    const char* name;
+    ProxyState state;
+    std::vector<IPFamily> families;
+  };
+  const std::vector<Case> cases = {
+      {"empty state", {}, {}},
+      {"TCP and SCTP only",
+       stateOf({Port("web", "10.96.0.70", 80, TCP).endpoints({kA}),
+                Port("sig", "10.96.0.80", 3868, SCTP).endpoints({kA})}),
+       {}},
+      {"a UDP VIP without endpoints is still checked",
+       stateOf({Port("idle", "10.96.0.20", 53)}),
+       {IPFamily::V4}},
+      {"IPv6 only",
+       stateOf({Port("dns6", "fd00:96::10", 53).endpoints({ep("fd00:244::5")})}),
+       {IPFamily::V6}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const ConntrackReconcile reconcile(c.state);
+    EXPECT_EQ(reconcile.families(), c.families);
+    EXPECT_EQ(reconcile.empty(), c.families.empty());
+  }
+}
+
+ConntrackFilter pairFilter(std::optional<std::string_view> vip, uint16_t port,
+                           std::optional<std::string_view> replySrc,
+                           Protocol protocol = Protocol::UDP) {
+  ConntrackFilter f;
+  f.family = ip(replySrc ? *replySrc : (vip ? *vip : "0.0.0.0")).family();
+  f.protocol = protocol;
+  if (vip) f.origDst = ip(*vip);
+  f.origDstPort = port;
+  if (replySrc) f.replySrc = ip(*replySrc);
+  return f;
+}
+
+TEST(RetryableFilters, Table) {
+  struct Case {
+    std::string name;
+    std::vector<ConntrackFilter> failed;
+    ProxyState after;
+    std::vector<std::string> kept;  // ConntrackFilter::str()
+  };
+  const Port dns("dns", "10.96.0.10", 53);
+  const std::vector<Case> cases = {
+      {.name = "endpoint still gone: kept",
+       .failed = {pairFilter("10.96.0.10", 53, "10.244.1.5")},
+       .after = stateOf({Port(dns).endpoints({kB})}),
+       .kept = {"IPv4 udp orig-dst=10.96.0.10 orig-port-dst=53 reply-src=10.244.1.5"}},
+      {.name = "endpoint back: dropped, it would delete valid flows",
+       .failed = {pairFilter("10.96.0.10", 53, "10.244.1.5")},
+       .after = stateOf({Port(dns).endpoints({kA, kB})}),
+       .kept = {}},
+      {.name = "endpoint back on another port: dropped (the filter names the IP only)",
+       .failed = {pairFilter("10.96.0.10", 53, "10.244.1.5")},
+       .after = stateOf({Port(dns).endpoints({ep("10.244.1.5", 5354)})}),
+       .kept = {}},
+      {.name = "endpoint back in the external set only: dropped",
+       .failed = {pairFilter("10.96.0.10", 53, "10.244.1.5")},
+       .after = stateOf({Port(dns).internal({kB}).external({kA, kB})}),
+       .kept = {}},
+      {.name = "first-endpoint filter (no reply-src): dropped, the reconcile covers it",
+       .failed = {pairFilter("10.96.0.10", 53, std::nullopt)},
+       .after = stateOf({Port(dns).endpoints({kA})}),
+       .kept = {}},
+      {.name = "service deleted meanwhile: its frontends' filters are kept",
+       .failed = {pairFilter("10.96.0.10", 53, "10.244.1.5"),
+                  pairFilter(std::nullopt, 30053, "10.244.1.5")},
+       .after = {},
+       .kept = {"IPv4 udp orig-dst=10.96.0.10 orig-port-dst=53 reply-src=10.244.1.5",
+                "IPv4 udp orig-port-dst=30053 reply-src=10.244.1.5"}},
+      {.name = "NodePort left without endpoints: kept (the reconcile skips it)",
+       .failed = {pairFilter(std::nullopt, 30053, "10.244.1.5")},
+       .after = stateOf({Port(dns).nodePort(30053)}),
+       .kept = {"IPv4 udp orig-port-dst=30053 reply-src=10.244.1.5"}},
+      {.name = "NodePort endpoint back: dropped",
+       .failed = {pairFilter(std::nullopt, 30053, "10.244.1.5")},
+       .after = stateOf({Port(dns).nodePort(30053).endpoints({kA})}),
+       .kept = {}},
+      {.name = "another service's endpoint at the same IP does not count",
+       .failed = {pairFilter("10.96.0.10", 53, "10.244.1.5")},
+       .after =
+           stateOf({Port(dns).endpoints({kB}), Port("other", "10.96.0.11", 53).endpoints({kA})}),
+       .kept = {"IPv4 udp orig-dst=10.96.0.10 orig-port-dst=53 reply-src=10.244.1.5"}},
+      {.name = "IPv6",
+       .failed = {pairFilter("fd00:96::10", 53, "fd00:244::5"),
+                  pairFilter("fd00:96::10", 53, "fd00:244::6")},
+       .after = stateOf({Port("dns6", "fd00:96::10", 53).endpoints({ep("fd00:244::6")})}),
+       .kept = {"IPv6 udp orig-dst=fd00:96::10 orig-port-dst=53 reply-src=fd00:244::5"}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const std::vector<ConntrackFilter> kept =
+        retryableFilters(c.failed, c.after, UdpFrontendIndex(c.after));
+    EXPECT_TRUE(std::is_sorted(kept.begin(), kept.end()));
+    std::vector<std::string> got;
+    for (const ConntrackFilter& f : kept) got.push_back(f.str());
+    std::vector<std::string> want = c.kept;
+    std::sort(got.begin(), got.end());
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(got, want);
   }
 }
 
