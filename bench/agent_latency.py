@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Event-to-kernel latency and RSS of `kpx run` as a daemon (DESIGN §7), in a scratch netns.
+"""Event-to-kernel latency and RSS of `kpx run` as a daemon (docs/performance.md), in a scratch netns.
 
 usage: sudo bench/agent_latency.py build/bin/kpx --services 1000 [--endpoints 10] [--changes 40]
        [--min-sync-period 1s]

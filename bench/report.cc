@@ -153,7 +153,7 @@ nlohmann::json summaryJson(const std::vector<double>& xs) {
   return {{"n", s.n}, {"median", s.median}, {"min", s.min}, {"max", s.max}};
 }
 
-// The DESIGN §7 targets this run can speak to, as lines of text and as JSON.
+// The targets of docs/performance.md this run can speak to, as lines of text and as JSON.
 std::vector<std::pair<std::string, nlohmann::json>> targets(const std::vector<SizeResult>& sizes) {
   std::vector<std::pair<std::string, nlohmann::json>> out;
   auto add = [&](const std::string& what, double value, double limit, bool below) {
@@ -165,7 +165,7 @@ std::vector<std::pair<std::string, nlohmann::json>> targets(const std::vector<Si
                                          {"met", met}});
   };
   for (const auto& s : sizes) {
-    if (s.workload.services < 10000) continue;  // DESIGN §7 sets them at 10,000 x 10
+    if (s.workload.services < 10000) continue;  // docs/performance.md sets them at 10,000 x 10
     const auto rows = rowsOf(s);
     const std::string at = " at N=" + std::to_string(s.workload.services);
     auto kf = median(rows, "kpx_full"), nf = median(rows, "nft_full"),
@@ -243,7 +243,7 @@ void printTable(std::FILE* out, const RunInfo& info, const std::vector<SizeResul
   }
   const auto t = targets(sizes);
   if (!t.empty()) {
-    std::fprintf(out, "\nDESIGN section 7 targets (medians)\n");
+    std::fprintf(out, "\ntargets (docs/performance.md) (medians)\n");
     for (const auto& [line, _] : t) std::fprintf(out, "  %s\n", line.c_str());
   }
 }

@@ -1,5 +1,5 @@
 // kpx-bench's results: what one run measured, printed as a table (with the ratios kpx/peer and
-// the DESIGN §7 targets) or as JSON.
+// the targets of docs/performance.md) or as JSON.
 #pragma once
 
 #include <cstdio>

@@ -1,4 +1,4 @@
-// The typed configuration of `kpx run` (DESIGN §5, §8 habit 8): everything the agent needs
+// The typed configuration of `kpx run` (docs/cli.md; CONTRIBUTING.md, habit 8): everything the agent needs
 // besides the desired-state settings of ProxyConfig, with kube-proxy's defaults in the struct.
 // It comes from a KubeProxyConfiguration file (watch/kube_proxy_config.h) and/or the flags
 // (proxy/cmd/state_options.h; flags given explicitly win), and is validated once there.

@@ -10,7 +10,7 @@
 
 namespace kpx {
 
-// The pure core (DESIGN §3): from the cluster's objects, this node and the configuration, the
+// The pure core (docs/semantics.md): from the cluster's objects, this node and the configuration, the
 // service ports this node must serve and the endpoints chosen for each traffic class. No I/O.
 // `node` may be null (unknown node: no zone, no primary addresses).
 ProxyState buildState(const ClusterSnapshot& cluster, const Node* node, const ProxyConfig& config);

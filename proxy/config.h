@@ -24,7 +24,7 @@ struct ProxyConfig {
   bool masqueradeAll = false;
   uint8_t masqueradeBit = 14;  // mark 1<<14 = 0x4000, as kube-proxy
   // CIDRs, or the keywords "primary" (the Node's InternalIP/ExternalIP) and "all".
-  // Empty means all local addresses (DESIGN §3).
+  // Empty means all local addresses (docs/semantics.md).
   std::vector<std::string> nodePortAddresses;
   std::set<IPFamily> families = {IPFamily::V4, IPFamily::V6};
 

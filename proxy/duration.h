@@ -1,4 +1,4 @@
-// Durations as Go writes and reads them (DESIGN §5): kube-proxy's flags and its
+// Durations as Go writes and reads them (docs/cli.md): kube-proxy's flags and its
 // KubeProxyConfiguration spell periods "1s", "250ms", "1m30s", so kpx accepts and prints exactly
 // what Go's time.ParseDuration and time.Duration.String do.
 #pragma once

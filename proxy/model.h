@@ -1,4 +1,4 @@
-// Typed Kubernetes objects, as much of them as a service proxy needs (DESIGN §3).
+// Typed Kubernetes objects, as much of them as a service proxy needs (docs/semantics.md).
 // Built by watch/ (parsing + validation), consumed by build_state(). Plain values.
 #pragma once
 

@@ -1,4 +1,4 @@
-// A per-object problem found while parsing or validating input (DESIGN §8): the object is
+// A per-object problem found while parsing or validating input (CONTRIBUTING.md): the object is
 // skipped, the message names it, the rest of the cluster keeps working.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The seam between watch/ and the core (DESIGN §1): a Source pushes typed objects into a sink.
+// The seam between watch/ and the core (docs/architecture.md): a Source pushes typed objects into a sink.
 #pragma once
 
 #include <stop_token>

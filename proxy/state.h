@@ -81,7 +81,8 @@ struct ServicePortState {
   TrafficTarget internal;
   // Traffic to the NodePort, externalIPs and LB IPs from outside the cluster. With
   // externalPolicy Local, pod sources go to `internal` and node-local sources to
-  // `internal` masqueraded (DESIGN §3); the dataplane renders that from the policy.
+  // `internal` masqueraded (docs/semantics.md); planPort() (proxy/packet_plan.h) says so and
+  // the dataplane translates the plan.
   TrafficTarget external;
 
   bool externallyAccessible() const {

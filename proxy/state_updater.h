@@ -1,5 +1,5 @@
 // Keeps the desired ProxyState up to date as objects change, at the cost of the change
-// (DESIGN §7): only the services an event touched are built again, with build_state's own
+// (docs/performance.md): only the services an event touched are built again, with build_state's own
 // per-service code, and every port that ends up different is recorded in a StateChanges, which
 // is what lets the dataplane, conntrack and the health-check ports look at changed ports only.
 #pragma once

@@ -1,4 +1,4 @@
-// When to sync the dataplane (DESIGN §1, §8): kube-proxy's BoundedFrequencyRunner plus its
+// When to sync the dataplane (docs/architecture.md, CONTRIBUTING.md): kube-proxy's BoundedFrequencyRunner plus its
 // needFullSync flag, as a state machine driven by an injected Clock. It runs nothing by itself:
 // SyncLoop (sync_loop.h) drives it from the agent's sync thread, tests drive it by hand.
 //

@@ -1,6 +1,6 @@
 // Typed, error-collecting access to the JSON of one Kubernetes object. A field of the wrong JSON
 // type (a string where an integer belongs) becomes an ObjectError naming the field, never an
-// exception: one bad field rejects its object and nothing else (DESIGN §8, habit 6).
+// exception: one bad field rejects its object and nothing else (CONTRIBUTING.md, habit 6).
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// Linux inotify behind RAII (DESIGN §8, habit 5): one inotify instance with its watches, plus an
+// Linux inotify behind RAII (CONTRIBUTING.md, habit 5): one inotify instance with its watches, plus an
 // eventfd so that another thread can cut a wait short (a Source's stop request).
 #pragma once
 

@@ -1,5 +1,5 @@
 // `--config FILE`: kube-proxy's own KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1)
-// read into kpx's AgentConfig (DESIGN §5), so a cluster's existing kube-proxy ConfigMap works
+// read into kpx's AgentConfig (docs/cli.md), so a cluster's existing kube-proxy ConfigMap works
 // unchanged.
 //
 // As kube-proxy: fields left out, null or zero take kube-proxy's defaults (minSyncPeriod 1s,

@@ -1,4 +1,4 @@
-// What FileSource has published from PATH, and what changed since (DESIGN §1: sources push
+// What FileSource has published from PATH, and what changed since (docs/architecture.md: sources push
 // upserts and removes, not snapshots). Each refresh() looks at every file of PATH, parses the
 // ones that changed since their last read, and sends only the difference.
 //

@@ -1,4 +1,4 @@
-// Kubernetes JSON -> typed objects (DESIGN §1): one object at a time, or a whole document with
+// Kubernetes JSON -> typed objects (docs/architecture.md): one object at a time, or a whole document with
 // its Lists expanded. Every problem is a per-object ObjectError naming the object, the field and
 // the value; nothing here throws, and one bad object never hides the others.
 #pragma once

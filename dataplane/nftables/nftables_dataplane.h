@@ -1,4 +1,4 @@
-// The nftables backend (DESIGN §4): tables `ip kpx` and `ip6 kpx`, programmed in-process with
+// The nftables backend (dataplane/nftables/README.md): tables `ip kpx` and `ip6 kpx`, programmed in-process with
 // libnftnl + libmnl, one netlink batch (one atomic transaction) per sync. It keeps what it
 // applied (compactly: table_model.h) and sends only the difference, looking only at the ports
 // StateChanges names; a full sync replaces its tables in one transaction.

@@ -1,4 +1,4 @@
-// One service port → its chains and map elements (DESIGN §3 semantics as decided by
+// One service port → its chains and map elements (docs/semantics.md semantics as decided by
 // build_state; this only lays them out). See README.md for the drawing.
 #pragma once
 

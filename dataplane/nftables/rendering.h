@@ -1,6 +1,6 @@
 // What kpx wants in one nftables table, as comparable values. A rule is its nft text (its
 // identity: two rules with the same text are the same rule) plus the code that builds its
-// netlink expressions. Renderings are compared to find the delta a sync sends (DESIGN §8:
+// netlink expressions. Renderings are compared to find the delta a sync sends (CONTRIBUTING.md:
 // compute the delta in the model, write only the delta to the kernel).
 #pragma once
 
@@ -73,7 +73,7 @@ struct PortRendering {
 };
 
 // The part of the table that does not depend on services: base chains, helper chains, the
-// sets and maps (their number is constant whatever the number of services, DESIGN §4).
+// sets and maps (their number is constant whatever the number of services, dataplane/nftables/README.md).
 struct BaseRendering {
   std::vector<nft::SetSpec> sets;
   std::vector<ChainDef> chains;

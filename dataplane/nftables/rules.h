@@ -56,7 +56,7 @@ RuleDef daddrEqualsJump(const IPAddr& daddr, std::string_view chain);
 
 // Endpoint selection and DNAT.
 // Endpoint i of n, chosen uniformly: `numgen random mod (n-i) == 0 goto <chain>`; the last
-// one is a plain goto. No set per service (DESIGN §4: sets per service are quadratic).
+// one is a plain goto. No set per service (dataplane/nftables/README.md: sets per service are quadratic).
 RuleDef numgenGoto(uint32_t slot, uint32_t endpoints, std::string_view chain);
 RuleDef affinityGoto(IPFamily family, uint32_t endpointKey, std::string_view chain);
 RuleDef affinityUpdate(IPFamily family, uint32_t endpointKey, std::chrono::seconds timeout);

@@ -119,6 +119,18 @@ int runDump(const DumpOptions& o) {
   return 0;
 }
 
+std::string versionJson(const char* version, const char* commit) {
+  nlohmann::json backends = nlohmann::json::array();
+  for (const auto& b : cmd::backends()) {
+    nlohmann::json needs = nlohmann::json::array();
+    if (b.needs.netAdmin) needs.push_back("netAdmin");
+    if (b.needs.nfTables) needs.push_back("nfTables");
+    if (b.needs.ipvs) needs.push_back("ipvs");
+    backends.push_back({{"mode", toString(b.mode)}, {"needs", needs}});
+  }
+  return nlohmann::json{{"version", version}, {"commit", commit}, {"backends", backends}}.dump(2);
+}
+
 int runCleanup(std::optional<ProxyMode> mode) {
   if (mode) {
     int exitCode = 0;

@@ -1,4 +1,4 @@
-// `kpx run`: the agent (DESIGN §1, §5). Wires a source (manifests or the API server), the sync
+// `kpx run`: the agent (docs/architecture.md, docs/cli.md). Wires a source (manifests or the API server), the sync
 // thread (Agent), the dataplane, the HTTP servers (healthz, metrics, health-check node ports)
 // and conntrack cleanup; stops cleanly on SIGTERM/SIGINT and leaves the rules in place, so
 // traffic keeps flowing while kpx restarts or upgrades.

@@ -49,6 +49,10 @@ int runDump(const DumpOptions& options);
 // One mode's rules, or (none) every mode's.
 int runCleanup(std::optional<ProxyMode> mode);
 
+// `kpx version --format json`: the version, and each backend of the registry with what it needs
+// from the machine ("netAdmin", "nfTables", "ipvs"): the declaration the test suites skip on.
+std::string versionJson(const char* version, const char* commit);
+
 // A command or flag whose implementation has not landed: says so and fails (exit 3).
 int notImplemented(const std::string& what);
 

@@ -1,4 +1,4 @@
-// kpx: the command line (DESIGN §5). The only place that knows every layer; it wires them.
+// kpx: the command line (docs/cli.md). The only place that knows every layer; it wires them.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
@@ -82,7 +82,10 @@ int main(int argc, char** argv) {
       "else of every mode");
   addModeOption(*cleanupCmd, cleanupMode);
 
-  app.add_subcommand("version", "Print kpx's version");
+  std::string versionFormat = "text";
+  app.add_subcommand("version", "Print kpx's version (json: also its backends and what they need)")
+      ->add_option("--format", versionFormat, "Output: text or json")
+      ->check(CLI::IsMember({"text", "json"}));
 
   try {
     app.parse(argc, argv);
@@ -101,6 +104,10 @@ int main(int argc, char** argv) {
 
   if (*planCmd) return runPlan(plan);
   if (app.got_subcommand("version")) {
+    if (versionFormat == "json") {
+      std::printf("%s\n", versionJson(kpx::kVersion, kpx::kGitCommit).c_str());
+      return 0;
+    }
     std::printf("kpx %s (commit %s)\n", kpx::kVersion, kpx::kGitCommit);
     return 0;
   }

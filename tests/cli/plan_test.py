@@ -26,6 +26,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 import capabilities  # noqa: E402
 
 KPX, EXAMPLES = sys.argv[1], sys.argv[2]
+os.environ["KPX_BIN"] = os.path.abspath(KPX)  # capabilities reads kpx's declared backends
 NODE = ["--node-name", "kpx-demo-node", "--cluster-cidr", "10.244.0.0/16"]
 SKIP = 77
 NETNS_PREFIX = "kpxt-cli-"

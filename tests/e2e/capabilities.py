@@ -2,8 +2,9 @@
 """What the tests may assume about kpx and about this machine, declared in one place.
 
 Every skip of the Python suites is decided here, up front, on a declared capability: which
-modes kpx implements (a list kept by hand, below), root, a binary on PATH, or a kernel feature
-probed in a fresh network namespace. No test decides to skip by reading kpx's output: when a
+modes kpx implements and what each needs (kpx's own declaration, its backend registry, as
+`kpx version --format json` prints it; KPX_BIN names the binary), root, a binary on PATH, or a
+kernel feature probed in a fresh network namespace. No test decides to skip by reading kpx's output: when a
 mode is declared implemented and kpx fails in it, the tests fail.
 
 Each check returns None when the capability is there, or the reason (a sentence) when it is not.
@@ -30,14 +31,47 @@ from typing import Callable, Iterable, List, Optional
 
 ALL_MODES = ("nftables", "iptables", "ipvs")
 
-# The backends kpx implements today: THE one place to change when a backend lands. A mode
-# listed here is tested, and a failure of kpx in it is a test failure (never a skip); a mode
-# not listed here is skipped by every suite that runs traffic through kpx.
-IMPLEMENTED_MODES = frozenset({"nftables"})
+
+
+def _declared_backends() -> dict:
+    """{mode: [needs...]} from kpx's backend registry (`kpx version --format json`)."""
+    kpx = os.environ.get("KPX_BIN")
+    if not kpx:
+        raise RuntimeError("KPX_BIN must name the kpx binary: its backend registry declares the modes")
+    import json
+    import subprocess
+    out = subprocess.run([kpx, "version", "--format", "json"], capture_output=True, text=True,
+                         timeout=30, check=True).stdout
+    return {b["mode"]: b["needs"] for b in json.loads(out)["backends"]}
+
+
+_declared = None
+
+
+def declared_backends() -> dict:
+    global _declared
+    if _declared is None:
+        _declared = _declared_backends()
+    return _declared
+
+
+def implemented_modes() -> frozenset:
+    """The backends kpx implements, as kpx declares them. A mode listed here is tested, and a
+    failure of kpx in it is a test failure (never a skip); a mode not listed is skipped by every
+    suite that runs traffic through kpx."""
+    return frozenset(declared_backends())
+
+
+def __getattr__(name):  # capabilities.IMPLEMENTED_MODES, read from kpx when first asked for
+    if name == "IMPLEMENTED_MODES":
+        return implemented_modes()
+    if name == "DECLARED_BACKENDS":
+        return declared_backends()
+    raise AttributeError(name)
 
 
 def mode_implemented(mode: str) -> bool:
-    return mode in IMPLEMENTED_MODES
+    return mode in implemented_modes()
 
 
 def mode_not_implemented(mode: str) -> Optional[str]:
@@ -45,8 +79,8 @@ def mode_not_implemented(mode: str) -> Optional[str]:
         raise ValueError(f"unknown mode {mode!r} (known: {', '.join(ALL_MODES)})")
     if mode_implemented(mode):
         return None
-    return (f"kpx's {mode} backend is declared not implemented yet "
-            f"(tests/e2e/capabilities.py: IMPLEMENTED_MODES = {sorted(IMPLEMENTED_MODES)})")
+    return (f"kpx has no {mode} backend yet (its registry declares "
+            f"{', '.join(sorted(implemented_modes()))}: kpx version --format json)")
 
 
 # ---------------------------------------------------------------------------------- the machine
@@ -258,9 +292,18 @@ def sctp() -> Optional[str]:
     return in_fresh_netns(_probe_sctp)
 
 
-# What each mode needs from the kernel. iptables: kube-proxy's layout in the nat/filter tables;
-# revisit when the backend lands (x_tables via sockopts, or nf_tables if it goes through nft).
-MODE_KERNEL = {"nftables": nf_tables, "iptables": x_tables, "ipvs": ipvs}
+# The probe of each need a backend declares (kpx version --format json: "needs").
+NEED_PROBES = {"netAdmin": root, "nfTables": nf_tables, "ipvs": ipvs, "xTables": x_tables}
+
+
+def _mode_kernel(mode: str) -> Callable[[], Optional[str]]:
+    def check() -> Optional[str]:
+        return first_reason(*(NEED_PROBES[n] for n in declared_backends().get(mode, [])))
+    return check
+
+
+# What each mode needs from the machine, as its backend declares it.
+MODE_KERNEL = {m: _mode_kernel(m) for m in ALL_MODES}
 
 
 def mode_unavailable(mode: str) -> Optional[str]:
@@ -270,7 +313,7 @@ def mode_unavailable(mode: str) -> Optional[str]:
 
 
 def main() -> int:
-    print(f"implemented modes: {', '.join(sorted(IMPLEMENTED_MODES))}")
+    print(f"implemented modes: {', '.join(sorted(implemented_modes()))}")
     checks = {"root": root, "nf_tables": nf_tables, "x_tables": x_tables, "ipvs": ipvs,
               "sctp": sctp}
     for name, check in checks.items():

@@ -76,6 +76,7 @@ def kpx_binary(argv: List[str]) -> str:
     if not os.access(kpx, os.X_OK):
         print(f"kpx binary {kpx!r} is not executable", file=sys.stderr)
         sys.exit(1)  # the build is broken: a failure, not a skip
+    os.environ["KPX_BIN"] = os.path.abspath(kpx)  # capabilities reads kpx's declared backends
     return os.path.abspath(kpx)
 
 

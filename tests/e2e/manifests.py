@@ -1,6 +1,6 @@
 """Writes the Services, EndpointSlices and the Node of one test case, as kubectl would print them.
 
-The objects go into one `kind: List` JSON file (DESIGN §5: kpx reads YAML or JSON, List objects
+The objects go into one `kind: List` JSON file (docs/cli.md: kpx reads YAML or JSON, List objects
 included), so what kpx reads here is the same shape as `kubectl get svc,endpointslices -o json`.
 
     m = Manifests(tmpdir, V4)

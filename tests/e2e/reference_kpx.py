@@ -4,7 +4,7 @@
     python3 test_services.py tests/e2e/reference_kpx.py     # must pass: the cases are right
 
 It is NOT kpx and ships nowhere. It reads the JSON manifests that manifests.py writes and loads
-kube-proxy-style nftables rules (ip/ip6 table "kpx") with the nft binary, following DESIGN §3 as
+kube-proxy-style nftables rules (ip/ip6 table "kpx") with the nft binary, following docs/semantics.md as
 closely as a few hundred lines allow: ClusterIP/NodePort/externalIP/LB dispatch via verdict maps,
 numgen endpoint picks, per-endpoint affinity sets, eTP/iTP Local, source ranges in a filter hook
 before DNAT, REJECT/DROP of unserved destinations in the filter hooks, masquerade by mark.
@@ -30,7 +30,7 @@ def load(source):
 
 
 def usable(eps):
-    """Ready endpoints; if there are none, the serving+terminating ones (DESIGN §3)."""
+    """Ready endpoints; if there are none, the serving+terminating ones (docs/semantics.md)."""
     ready = [e for e in eps if e["conditions"].get("ready", True)]
     return ready or [e for e in eps if e["conditions"].get("serving") and e["conditions"].get("terminating")]
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""End-to-end service traffic through kpx (DESIGN §3, §6): real TCP/UDP packets in network namespaces.
+"""End-to-end service traffic through kpx (docs/semantics.md, tests/README.md): real TCP/UDP packets in network namespaces.
 
 usage: KPX_BIN=build/bin/kpx [KPX_MODE=nftables|iptables|ipvs] test_services.py [--group G] [-k PATTERN]...
        test_services.py build/bin/kpx [--group G] [-k PATTERN]...

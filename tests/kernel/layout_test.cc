@@ -1,4 +1,4 @@
-// The endpoint-selection layouts of the DESIGN §4 experiment, at small N: each loads in one
+// The endpoint-selection layouts of the endpoint-selection experiment (dataplane/nftables/README.md), at small N: each loads in one
 // batch, `nft list` can print it (readably), the reader and nft agree on it, and a one-endpoint
 // swap applies. Timing at 10,000 services is kpx_nft_layout_probe's job.
 #include <string>

@@ -1,4 +1,4 @@
-// RAII owners for libcurl handles (DESIGN §8, habit 5): move-only, freed on every path.
+// RAII owners for libcurl handles (CONTRIBUTING.md, habit 5): move-only, freed on every path.
 #pragma once
 
 #include <curl/curl.h>

@@ -1,4 +1,4 @@
-// The API resources kpx lists and watches, and the request targets for them (DESIGN §1). The
+// The API resources kpx lists and watches, and the request targets for them (docs/architecture.md). The
 // selectors are kube-proxy's: it ignores Services claimed by another proxy, headless Services'
 // slices, and every Node but its own.
 #pragma once

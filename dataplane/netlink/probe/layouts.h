@@ -1,4 +1,4 @@
-// Synthetic kpx-like rulesets for the endpoint-selection experiment (DESIGN §4): N services
+// Synthetic kpx-like rulesets for the endpoint-selection experiment (dataplane/nftables/README.md): N services
 // with M endpoints each, in one of the candidate layouts. Used by kpx_nft_layout_probe (timing)
 // and by tests/kernel (correctness and `nft list` output at small N). Not production code.
 #pragma once
