@@ -19,17 +19,21 @@ double secondsBetween(Clock::TimePoint from, Clock::TimePoint to) {
   return std::chrono::duration<double>(to - from).count();
 }
 
+// What the *_timestamp_seconds metrics hold: seconds since the Unix epoch.
+double unixSeconds(Clock::WallTime t) {
+  return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
 }  // namespace
 
 Agent::Agent(AgentOptions options, Dataplane& dataplane, const Clock& clock,
-             metrics::KubeProxyMetrics& metrics, AgentHooks hooks, WallClock wall)
+             metrics::KubeProxyMetrics& metrics, AgentHooks hooks)
     : options_(std::move(options)),
       dataplane_(dataplane),
       clock_(clock),
       metrics_(metrics),
       hooks_(std::move(hooks)),
-      wall_(std::move(wall)),
-      queue_([this](bool first) { onQueued(first); }),
+      queue_(clock, [this](bool first) { onQueued(first); }),
       loop_(options_.runner, clock, [this](const SyncRequest& r) { return sync(r); },
             [this](const SyncOutcome& o) {
               if (hooks_.finished) hooks_.finished(o);
@@ -40,7 +44,8 @@ void Agent::onQueued(bool firstSync) {
   // The first complete view is always a full sync: whatever the kernel holds from a previous
   // run is adopted or replaced as a whole.
   loop_.notify(firstSync ? SyncKind::Full : SyncKind::Incremental);
-  for (IPFamily f : options_.proxy.families) metrics_.syncQueued(f, wall_());
+  const double queuedAt = unixSeconds(clock_.wallNow());
+  for (IPFamily f : options_.proxy.families) metrics_.syncQueued(f, queuedAt);
   metrics_.serviceChanges(static_cast<double>(queue_.pendingServiceChanges()), 0);
   metrics_.endpointChanges(static_cast<double>(queue_.pendingEndpointChanges()), 0);
   if (hooks_.queued) hooks_.queued();
@@ -97,7 +102,26 @@ bool Agent::sync(const SyncRequest& request) {
   const ProxyState& desired = updater_.state();
   // Exact, unlike the updater's (which only ever sets it): the settings may have changed back.
   pending_.global = !appliedGlobal_ || *appliedGlobal_ != desired.global;
-  const DataplaneResult<SyncReport> result = dataplane_.sync(desired, request.kind, pending_);
+  // Backends report failure as a value (proxy/dataplane.h); should one throw anyway, the sync
+  // fails like any other (logged, counted, retried in full) instead of ending the sync thread.
+  const DataplaneResult<SyncReport> result = [&]() -> DataplaneResult<SyncReport> {
+    const auto failed = [&](std::string detail) {
+      return tl::unexpected(
+          DataplaneError{.errnum = 0,
+                         .operation = std::string(toString(request.kind)) + " sync",
+                         .object = {},
+                         .detail = std::move(detail),
+                         .outcomeUnknown = true,
+                         .unsupported = false});
+    };
+    try {
+      return dataplane_.sync(desired, request.kind, pending_);
+    } catch (const std::exception& e) {
+      return failed(std::string("exception: ") + e.what());
+    } catch (...) {
+      return failed("exception (not a std::exception)");
+    }
+  }();
   const bool full = result ? result->full : request.kind == SyncKind::Full;
   const std::string modeName(toString(options_.mode));
   const auto t1 = clock_.now();
@@ -114,7 +138,7 @@ bool Agent::sync(const SyncRequest& request) {
     log::error(std::string(line) + "retrying with a full sync): " + result.error().str());
     return false;
   }
-  const double now = wall_();
+  const double now = unixSeconds(clock_.wallNow());
   countNoLocalEndpoints();
   for (IPFamily f : options_.proxy.families) {
     metrics_.syncSucceeded(f, now);
@@ -122,7 +146,7 @@ bool Agent::sync(const SyncRequest& request) {
     metrics_.noLocalEndpoints(f, static_cast<double>(n.internal), static_cast<double>(n.external));
   }
   // Event seen -> rules committed, per event (kubeproxy_network_programming_duration_seconds).
-  const auto programmed = std::chrono::steady_clock::now();
+  const Clock::TimePoint programmed = t1;
   double oldestMs = 0;
   for (auto at : unprogrammed_)
     oldestMs = std::max(oldestMs, std::chrono::duration<double, std::milli>(programmed - at).count());

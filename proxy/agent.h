@@ -1,8 +1,8 @@
-// `kpx run` as a daemon, minus the wiring (DESIGN §1): the sync thread's state. Sources push
+// `kpx run` as a daemon, minus the wiring (docs/architecture.md): the sync thread's state. Sources push
 // into sink(); run() syncs as the SyncLoop schedules: drain the events into the snapshot,
 // update the desired state for the services they touched, hand it to the dataplane with the
 // ports that changed, then tell the observers (metrics, healthz, health-check node ports,
-// conntrack). A sync costs O(the change), not O(the cluster) (DESIGN §7). Everything outside
+// conntrack). A sync costs O(the change), not O(the cluster) (docs/performance.md). Everything outside
 // the process is handed in.
 #pragma once
 
@@ -48,13 +48,12 @@ struct AgentHooks {
   std::function<void(const Node*)> node;
 };
 
-// Wall-clock seconds, for the *_timestamp_seconds metrics (the loop itself runs on Clock).
-using WallClock = std::function<double()>;
-
 class Agent {
  public:
+  // `clock` paces the syncs, stamps the events as they arrive, measures the syncs and the
+  // event-to-kernel latency, and gives the wall time of the *_timestamp_seconds metrics.
   Agent(AgentOptions options, Dataplane& dataplane, const Clock& clock,
-        metrics::KubeProxyMetrics& metrics, AgentHooks hooks, WallClock wall);
+        metrics::KubeProxyMetrics& metrics, AgentHooks hooks);
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
 
@@ -84,7 +83,6 @@ class Agent {
   const Clock& clock_;
   metrics::KubeProxyMetrics& metrics_;
   AgentHooks hooks_;
-  WallClock wall_;
   EventQueue queue_;
   SyncLoop loop_;
 
@@ -104,7 +102,7 @@ class Agent {
   };
   std::array<NoLocal, 2> noLocal_{};
   // Arrival times of events applied to the snapshot but not yet in a successful sync.
-  std::vector<std::chrono::steady_clock::time_point> unprogrammed_;
+  std::vector<Clock::TimePoint> unprogrammed_;
   size_t syncs_ = 0;
 };
 

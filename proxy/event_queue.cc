@@ -18,15 +18,15 @@ void EventQueue::push(Event event, std::optional<ObjectKind> kind) {
 
 void EventQueue::upsert(Object object) {
   const ObjectKind kind = kindOf(object);
-  push(Event{Upsert{std::move(object)}, std::chrono::steady_clock::now()}, kind);
+  push(Event{Upsert{std::move(object)}, clock_.now()}, kind);
 }
 
 void EventQueue::remove(ObjectKind kind, const std::string& key) {
-  push(Event{Remove{kind, key}, std::chrono::steady_clock::now()}, kind);
+  push(Event{Remove{kind, key}, clock_.now()}, kind);
 }
 
 void EventQueue::invalid(const ObjectError& error) {
-  push(Event{Invalid{error}, std::chrono::steady_clock::now()}, std::nullopt);
+  push(Event{Invalid{error}, clock_.now()}, std::nullopt);
 }
 
 void EventQueue::synced() {
@@ -91,7 +91,7 @@ DrainedChanges EventQueue::drainInto(ClusterSnapshot& cluster, const std::string
     pendingServices_ = pendingEndpoints_ = 0;
   }
   DrainedChanges out;
-  auto count = [&](ObjectKind kind, std::chrono::steady_clock::time_point at) {
+  auto count = [&](ObjectKind kind, Clock::TimePoint at) {
     switch (kind) {
       case ObjectKind::Service: ++out.serviceChanges; break;
       case ObjectKind::EndpointSlice: ++out.endpointChanges; break;

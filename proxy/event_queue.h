@@ -1,4 +1,4 @@
-// The one thing sources and the sync thread share (DESIGN §1): sources push object events from
+// The one thing sources and the sync thread share (docs/architecture.md): sources push object events from
 // their own threads; the sync thread drains them into its ClusterSnapshot right before a sync.
 // Nothing else crosses threads, so the store, the state and the dataplane need no locks.
 #pragma once
@@ -14,6 +14,7 @@
 #include <variant>
 #include <vector>
 
+#include "proxy/clock.h"
 #include "proxy/source.h"
 #include "proxy/store.h"
 
@@ -31,17 +32,20 @@ struct DrainedChanges {
   // This node's Node was added, changed or removed.
   bool nodeChanged = false;
   std::vector<ObjectError> invalid;
-  // When the oldest drained event arrived (for event-to-kernel latency).
-  std::optional<std::chrono::steady_clock::time_point> oldestEvent;
-  std::vector<std::chrono::steady_clock::time_point> eventTimes;  // every event's arrival
+  // When the oldest drained event arrived, on the queue's clock (for event-to-kernel latency).
+  std::optional<Clock::TimePoint> oldestEvent;
+  std::vector<Clock::TimePoint> eventTimes;  // every event's arrival
   bool any() const { return serviceChanges + endpointChanges + nodeChanges > 0; }
 };
 
 class EventQueue final : public EventSink {
  public:
-  // `wake` runs (in the source's thread, outside the queue's lock) after each event once the
-  // source has synced, and once at synced(): the agent passes SyncLoop::notify.
-  explicit EventQueue(std::function<void(bool firstSync)> wake) : wake_(std::move(wake)) {}
+  // Events are stamped with `clock`'s time as they arrive; the agent passes its own clock, so
+  // event-to-kernel latency is measured on one clock. `wake` runs (in the source's thread,
+  // outside the queue's lock) after each event once the source has synced, and once at
+  // synced(): the agent passes SyncLoop::notify.
+  EventQueue(const Clock& clock, std::function<void(bool firstSync)> wake)
+      : clock_(clock), wake_(std::move(wake)) {}
 
   void upsert(Object object) override;
   void remove(ObjectKind kind, const std::string& key) override;
@@ -70,10 +74,11 @@ class EventQueue final : public EventSink {
   };
   struct Event {
     std::variant<Upsert, Remove, Invalid> what;
-    std::chrono::steady_clock::time_point at;
+    Clock::TimePoint at;
   };
   void push(Event event, std::optional<ObjectKind> kind);
 
+  const Clock& clock_;
   std::function<void(bool)> wake_;
   mutable std::mutex mutex_;
   std::deque<Event> events_;

@@ -2,8 +2,6 @@
 
 #include <sys/inotify.h>
 
-#include <condition_variable>
-#include <mutex>
 #include <optional>
 
 #include "proxy/log.h"
@@ -14,7 +12,6 @@ namespace kpx::watch {
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 
 // Content changes of PATH (a file, or the entries of a directory) and of its parent's entries.
 constexpr uint32_t kContentEvents = IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB | IN_CREATE | IN_DELETE |
@@ -113,34 +110,31 @@ void FileSource::run(EventSink& sink, std::stop_token stop) {
   if (!watcher) {
     log::warn("cannot watch " + path_.string() + " (" + watchError + "); polling it every " +
               std::to_string(kPollInterval.count()) + "s instead");
-    std::mutex mutex;
-    std::condition_variable_any never;
-    std::unique_lock lock(mutex);
-    while (!never.wait_for(lock, stop, kPollInterval, [] { return false; }) &&
-           !stop.stop_requested())
-      reread(tracker, sink, stop, path_);
+    while (clock_.sleepFor(kPollInterval, stop)) reread(tracker, sink, stop, path_);
     return;
   }
   std::stop_callback wake(stop, [&] { watcher->interrupt(); });
   // The current burst of changes: re-read once it has been quiet for a debounce, or has lasted
   // ten.
   bool changed = false;
-  Clock::time_point firstChange;
-  Clock::time_point lastChange;
+  Clock::TimePoint firstChange;
+  Clock::TimePoint lastChange;
   const auto due = [&] {
     return std::min(lastChange + options_.debounce, firstChange + 10 * options_.debounce);
   };
   while (!stop.stop_requested()) {
+    // The wait itself is on real time: what the clock says is left of the debounce, cut short by
+    // any event and by a stop.
     std::optional<std::chrono::milliseconds> timeout;
-    if (changed) timeout = std::chrono::ceil<std::chrono::milliseconds>(due() - Clock::now());
+    if (changed) timeout = std::chrono::ceil<std::chrono::milliseconds>(due() - clock_.now());
     for (const InotifyWatcher::Event& event : watcher->wait(timeout)) {
       if (!watches->relevant(event)) continue;
-      lastChange = Clock::now();
+      lastChange = clock_.now();
       if (!changed) firstChange = lastChange;
       changed = true;
     }
     if (stop.stop_requested()) return;
-    if (!changed || Clock::now() < due()) continue;
+    if (!changed || clock_.now() < due()) continue;
     changed = false;
     // Watch first, then read: a change landing between the two is seen by the next wait.
     watches->refresh();

@@ -1,5 +1,5 @@
 // `--source PATH`: Services, EndpointSlices (and legacy Endpoints) and Nodes from a YAML/JSON
-// file or directory, for running without an API server (DESIGN §5). Re-read on change.
+// file or directory, for running without an API server (docs/cli.md). Re-read on change.
 #pragma once
 
 #include <chrono>
@@ -9,6 +9,7 @@
 
 #include <tl/expected.hpp>
 
+#include "proxy/clock.h"
 #include "proxy/source.h"
 #include "watch/manifest_loader.h"
 
@@ -19,14 +20,17 @@ struct FileSourceOptions {
   bool once = false;
   // Changes are applied once PATH has been quiet this long (editors and `kubectl`-style atomic
   // writes touch a file several times in a row), and at the latest 10 debounces after the
-  // first change, so a file rewritten without pause still gets re-read.
+  // first change, so a file rewritten without pause still gets re-read. Measured on the
+  // source's clock.
   std::chrono::milliseconds debounce{100};
 };
 
 class FileSource final : public Source {
  public:
-  explicit FileSource(std::filesystem::path path, FileSourceOptions options = {})
-      : path_(std::move(path)), options_(options) {}
+  // `clock` times the debounce and the polling that replaces inotify when it is unavailable.
+  explicit FileSource(std::filesystem::path path, FileSourceOptions options = {},
+                      const Clock& clock = systemClock())
+      : path_(std::move(path)), options_(options), clock_(clock) {}
 
   // Reads PATH and publishes it: upsert() for each valid object, invalid() for each problem (an
   // invalid object, an unreadable or malformed file), then synced(). When PATH itself cannot be
@@ -50,11 +54,12 @@ class FileSource final : public Source {
  private:
   std::filesystem::path path_;
   FileSourceOptions options_;
+  const Clock& clock_;
 };
 
 }  // namespace kpx::watch
 
-// The names proxy/cmd wires (DESIGN §1: only cmd/ knows the concrete sources).
+// The names proxy/cmd wires (docs/architecture.md: only cmd/ knows the concrete sources).
 namespace kpx {
 using watch::FileSource;
 using watch::FileSourceOptions;

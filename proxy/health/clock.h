@@ -1,28 +1,20 @@
-// The time the health decisions use, injected so tests never sleep. An Instant carries both
-// clocks: decisions compare monotonic times (a wall-clock step must not flip /healthz), bodies
-// print wall times (what kube-proxy's JSON shows).
+// The time the health decisions use, read from the one injected Clock (proxy/clock.h) so tests
+// never sleep. An Instant carries both of its times: decisions compare monotonic times (a
+// wall-clock step must not flip /healthz), bodies print wall times (what kube-proxy's JSON shows).
 #pragma once
 
-#include <chrono>
+#include "proxy/clock.h"
 
 namespace kpx::health {
 
 struct Instant {
-  std::chrono::steady_clock::time_point mono;
-  std::chrono::system_clock::time_point wall;
+  Clock::TimePoint mono;
+  Clock::WallTime wall;
 };
 
-class Clock {
- public:
-  virtual ~Clock() = default;
-  virtual Instant now() const = 0;
-};
-
-class SystemClock final : public Clock {
- public:
-  Instant now() const override {
-    return {std::chrono::steady_clock::now(), std::chrono::system_clock::now()};
-  }
-};
+// Both times of `clock`, now.
+inline Instant instantOf(const Clock& clock) {
+  return {clock.now(), clock.wallNow()};
+}
 
 }  // namespace kpx::health

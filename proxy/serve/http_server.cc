@@ -115,12 +115,12 @@ std::map<health::ServiceName, uint16_t> HttpServer::boundServicePorts() {
 
 health::HttpResponse HttpServer::serveHealthz(const HttpRequest& request) {
   if (request.path == "/healthz") {
-    auto response = health::healthzResponse(deps_.health, deps_.clock.now());
+    auto response = health::healthzResponse(deps_.health, health::instantOf(deps_.clock));
     if (deps_.metrics) deps_.metrics->healthzServed(response.status);
     return response;
   }
   if (request.path == "/livez") {
-    auto response = health::livezResponse(deps_.health, deps_.clock.now());
+    auto response = health::livezResponse(deps_.health, health::instantOf(deps_.clock));
     if (deps_.metrics) deps_.metrics->livezServed(response.status);
     return response;
   }
@@ -140,7 +140,7 @@ health::HttpResponse HttpServer::serveService(const health::ServiceName& service
   // Read per request: a new endpoint count never needs a new listener.
   auto it = desired_.find(service);
   const uint32_t count = it == desired_.end() ? 0 : it->second.localEndpoints;
-  const bool healthy = deps_.health.health(deps_.clock.now()).healthy;
+  const bool healthy = deps_.health.health(health::instantOf(deps_.clock)).healthy;
   return health::serviceHealthResponse(service, count, healthy);
 }
 

@@ -1,6 +1,6 @@
 // kpx's HTTP side, as kube-proxy serves it: the healthz server (/healthz, /livez), the metrics
 // server (/metrics, /healthz, /proxyMode) and one listener per health-check node port. All of
-// them on ONE event_base run by ONE thread (DESIGN §5: possibly thousands of ports).
+// them on ONE event_base run by ONE thread (docs/cli.md: possibly thousands of ports).
 //
 // The sync thread hands over the wanted health-check ports with syncServices(); the loop thread
 // applies them (kept / closed / opened, see diffListeners) and retries ports that failed to
@@ -41,7 +41,7 @@ struct HttpServerDeps {
   const health::ProxierHealth& health;
   const metrics::Registry& registry;
   metrics::KubeProxyMetrics* metrics = nullptr;
-  const health::Clock& clock;
+  const Clock& clock;
 };
 
 class HttpServer {

@@ -1,5 +1,5 @@
 // Real HTTP requests (libcurl, and raw sockets where a kept connection matters) against the
-// servers on loopback and ephemeral ports. Time is a fake clock: no test waits for health.
+// servers on loopback and ephemeral ports. Time is a ManualClock: no test waits for health.
 #include "proxy/serve/http_server.h"
 
 #include <arpa/inet.h>
@@ -9,13 +9,16 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <set>
 #include <thread>
 
+#include "proxy/health/clock.h"
 #include "proxy/metrics/text_format.h"
-#include "tests/http/http_client.h"
-#include "tests/unit/health/fake_clock.h"
 #include "proxy/serve/libevent_handles.h"
+#include "tests/http/http_client.h"
+#include "tests/unit/waiting.h"
 
 namespace kpx::serve {
 namespace {
@@ -100,7 +103,7 @@ class HttpServerTest : public ::testing::Test {
     return "http://127.0.0.1:" + std::to_string(port) + path;
   }
 
-  health::FakeClock clock;
+  ManualClock clock;
   health::ProxierHealth health{60s};
   metrics::Registry registry;
   metrics::KubeProxyMetrics metrics;
@@ -110,7 +113,7 @@ TEST_F(HttpServerTest, HealthzIs200Then503WhenUpdatesFallBehind) {
   auto server = start();
   ASSERT_TRUE(server);
   ASSERT_NE(server->healthzPort(), 0);
-  health.updated(IPFamily::V4, clock.now());
+  health.updated(IPFamily::V4, health::instantOf(clock));
 
   auto ok = httpGet(url(server->healthzPort(), "/healthz"));
   ASSERT_TRUE(ok) << ok.error();
@@ -119,7 +122,7 @@ TEST_F(HttpServerTest, HealthzIs200Then503WhenUpdatesFallBehind) {
   EXPECT_EQ(ok->headers["x-content-type-options"], "nosniff");
   EXPECT_NE(ok->body.find("\"nodeEligible\":true,\"healthy\":true"), std::string::npos) << ok->body;
 
-  health.queuedUpdate(IPFamily::V4, clock.now());
+  health.queuedUpdate(IPFamily::V4, health::instantOf(clock));
   clock.advance(59s);
   EXPECT_EQ(httpGet(url(server->healthzPort(), "/healthz"))->status, 200);
   clock.advance(2s);
@@ -129,7 +132,7 @@ TEST_F(HttpServerTest, HealthzIs200Then503WhenUpdatesFallBehind) {
   EXPECT_NE(late->body.find("\"healthy\":false"), std::string::npos) << late->body;
   EXPECT_EQ(httpGet(url(server->healthzPort(), "/livez"))->status, 503);
 
-  health.updated(IPFamily::V4, clock.now());
+  health.updated(IPFamily::V4, health::instantOf(clock));
   EXPECT_EQ(httpGet(url(server->healthzPort(), "/healthz"))->status, 200);
   EXPECT_EQ(httpGet(url(server->healthzPort(), "/livez"))->status, 200);
 
@@ -173,7 +176,7 @@ TEST_F(HttpServerTest, MetricsServerServesTheRegistry) {
 TEST_F(HttpServerTest, HealthCheckPortsFollowSyncServicesWhileServing) {
   auto server = start();
   ASSERT_TRUE(server);
-  health.updated(IPFamily::V4, clock.now());
+  health.updated(IPFamily::V4, health::instantOf(clock));
   const uint16_t p1 = freeLoopbackPort();
   const uint16_t p2 = freeLoopbackPort();
   ASSERT_NE(p1, p2);
@@ -205,12 +208,12 @@ TEST_F(HttpServerTest, HealthCheckPortsFollowSyncServicesWhileServing) {
   server->syncServices({{kWeb, {p1, 1}}, {kDb, {p2, 4}}});
   EXPECT_EQ(server->boundServicePorts().size(), 2U);
   EXPECT_EQ(httpGet(url(p2, "/"))->status, 200);
-  health.queuedUpdate(IPFamily::V4, clock.now());
+  health.queuedUpdate(IPFamily::V4, health::instantOf(clock));
   clock.advance(5min);
   auto sick = httpGet(url(p2, "/"));
   EXPECT_EQ(sick->status, 503);
   EXPECT_NE(sick->body.find("\"serviceProxyHealthy\": false"), std::string::npos);
-  health.updated(IPFamily::V4, clock.now());
+  health.updated(IPFamily::V4, health::instantOf(clock));
 
   // Port changed: web moves from p1 to a new port, p1 closes.
   const uint16_t p3 = freeLoopbackPort();
@@ -231,7 +234,7 @@ TEST_F(HttpServerTest, HealthCheckPortsFollowSyncServicesWhileServing) {
 TEST_F(HttpServerTest, PortInUseIsLoggedAndRetriedNotFatal) {
   auto server = start();
   ASSERT_TRUE(server);
-  health.updated(IPFamily::V4, clock.now());
+  health.updated(IPFamily::V4, health::instantOf(clock));
   auto blocker = listenTcp(BindAddress{.host = "127.0.0.1", .port = 0});
   ASSERT_TRUE(blocker);
   sockaddr_in sa{};
@@ -244,12 +247,12 @@ TEST_F(HttpServerTest, PortInUseIsLoggedAndRetriedNotFatal) {
   EXPECT_EQ(server->boundServicePorts(), (std::map<health::ServiceName, uint16_t>{{kDb, free}}));
   EXPECT_EQ(httpGet(url(free, "/"))->status, 200) << "one failure does not stop the others";
 
-  blocker->reset();  // the port frees up: the retry timer binds it
+  blocker->reset();  // the port frees up: the retry timer (on the loop thread) binds it
   std::map<health::ServiceName, uint16_t> bound;
-  for (int i = 0; i < 200 && bound.size() < 2; ++i) {
-    std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(kpx::test::eventually([&] {
     bound = server->boundServicePorts();
-  }
+    return bound.size() >= 2;
+  }));
   EXPECT_EQ(bound, (std::map<health::ServiceName, uint16_t>{{kWeb, busy}, {kDb, free}}));
   EXPECT_EQ(httpGet(url(busy, "/"))->status, 200);
 }
@@ -257,7 +260,7 @@ TEST_F(HttpServerTest, PortInUseIsLoggedAndRetriedNotFatal) {
 TEST_F(HttpServerTest, ManyHealthCheckPortsOnOneLoop) {
   auto server = start();
   ASSERT_TRUE(server);
-  health.updated(IPFamily::V4, clock.now());
+  health.updated(IPFamily::V4, health::instantOf(clock));
   health::ServiceHealthChecks checks;
   std::set<uint16_t> ports;
   for (int i = 0; ports.size() < 300 && i < 1000; ++i) ports.insert(freeLoopbackPort());
@@ -288,7 +291,7 @@ TEST_F(HttpServerTest, IPv6AndDualHostListeners) {
   auto server = start(
       HttpServerConfig{.healthzBindAddress = "[::1]:0", .serviceBindHosts = {"127.0.0.1", "::1"}});
   ASSERT_TRUE(server);
-  health.updated(IPFamily::V6, clock.now());
+  health.updated(IPFamily::V6, health::instantOf(clock));
   auto v6 = httpGet("http://[::1]:" + std::to_string(server->healthzPort()) + "/healthz");
   ASSERT_TRUE(v6) << v6.error();
   EXPECT_EQ(v6->status, 200);
@@ -330,14 +333,23 @@ TEST_F(HttpServerTest, DisabledServersAndCleanShutdownFromAnotherThread) {
   ASSERT_EQ(server->boundServicePorts().size(), 1U);
 
   std::atomic<bool> stop{false};
-  std::atomic<int> answered{0};
+  std::mutex mutex;
+  std::condition_variable answeredMore;
+  int answered = 0;
   std::thread prober([&] {
     while (!stop) {
-      if (auto r = httpGet(url(healthz, "/healthz"), 500); r && r->status == 200) ++answered;
+      if (auto r = httpGet(url(healthz, "/healthz"), 500); r && r->status == 200) {
+        std::lock_guard lock(mutex);
+        ++answered;
+        answeredMore.notify_all();
+      }
     }
   });
-  for (int i = 0; i < 3000 && answered < 5; ++i) std::this_thread::sleep_for(1ms);
-  EXPECT_GE(answered.load(), 5);
+  {
+    std::unique_lock lock(mutex);
+    EXPECT_TRUE(answeredMore.wait_for(lock, kpx::test::kFailAfter, [&] { return answered >= 5; }))
+        << answered << " answers";
+  }
   std::thread stopper([&] { server->stop(); });
   stopper.join();
   stop = true;

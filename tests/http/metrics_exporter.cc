@@ -6,13 +6,14 @@
 // Prints "metrics=<url> healthz=<url>" once listening, then serves until SIGTERM or SIGINT.
 #include <pthread.h>
 
-#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <stop_token>
 #include <string>
 #include <thread>
 
+#include "proxy/clock.h"
 #include "proxy/health/clock.h"
 #include "proxy/health/proxier_health.h"
 #include "proxy/metrics/kube_proxy_metrics.h"
@@ -23,20 +24,20 @@ namespace {
 
 using namespace std::chrono_literals;
 
-double unixNow() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+double unixSeconds(const kpx::Clock& clock) {
+  return std::chrono::duration<double>(clock.wallNow().time_since_epoch()).count();
 }
 
 // One simulated sync per family: what the sync loop will report.
 void simulateSync(kpx::metrics::KubeProxyMetrics& m, kpx::health::ProxierHealth& health,
-                  const kpx::health::Clock& clock, int round) {
+                  const kpx::Clock& clock, int round) {
   for (auto family : {kpx::IPFamily::V4, kpx::IPFamily::V6}) {
-    m.syncQueued(family, unixNow());
-    health.queuedUpdate(family, clock.now());
+    m.syncQueued(family, unixSeconds(clock));
+    health.queuedUpdate(family, kpx::health::instantOf(clock));
     m.syncDuration(family, round % 10 == 0, 0.002 * (1 + round % 7));
     m.networkProgrammed(family, 0.3 + 0.1 * (round % 5));
-    m.syncSucceeded(family, unixNow());
-    health.updated(family, clock.now());
+    m.syncSucceeded(family, unixSeconds(clock));
+    health.updated(family, kpx::health::instantOf(clock));
     m.noLocalEndpoints(family, round % 2, 0);
   }
   m.endpointChanges(0, 3);
@@ -73,7 +74,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "register: %s\n", ok.error().c_str());
     return 1;
   }
-  kpx::health::SystemClock clock;
+  const kpx::Clock& clock = kpx::systemClock();
   kpx::health::ProxierHealth health(60s);
   metrics.invalidObject("Service");
   simulateSync(metrics, health, clock, 0);
@@ -96,16 +97,14 @@ int main(int argc, char** argv) {
               hostOf(config.healthzBindAddress).c_str(), (*server)->healthzPort());
   std::fflush(stdout);
 
-  std::atomic<bool> done{false};
+  std::stop_source done;
   std::thread syncLoop([&] {
-    for (int round = 1; !done; ++round) {
-      std::this_thread::sleep_for(200ms);
+    for (int round = 1; clock.sleepFor(200ms, done.get_token()); ++round)
       simulateSync(metrics, health, clock, round);
-    }
   });
   int sig = 0;
   sigwait(&signals, &sig);
-  done = true;
+  done.request_stop();
   syncLoop.join();
   (*server)->stop();
   return 0;

@@ -2,17 +2,15 @@
 
 #include <algorithm>
 #include <array>
+#include <climits>
 #include <optional>
 
 namespace kpx::watch {
 namespace {
 
-using SteadyTime = std::chrono::steady_clock::time_point;
-
 constexpr long kBufferBytes = 128 * 1024;
 constexpr long kKeepAliveIdleSeconds = 30;
 constexpr long kKeepAliveIntervalSeconds = 15;
-constexpr std::chrono::milliseconds kMaxPoll{1000};
 
 }  // namespace
 
@@ -41,7 +39,8 @@ struct CurlHttpClient::Transfer {
   std::string body;
   bool handlerStopped = false;
   bool overflow = false;
-  SteadyTime lastActivity = std::chrono::steady_clock::now();
+  const Clock* clock = nullptr;
+  Clock::TimePoint lastActivity{};
   std::array<char, CURL_ERROR_SIZE> error{};
 
   void noteStatus() {
@@ -54,7 +53,7 @@ struct CurlHttpClient::Transfer {
   static size_t onWrite(char* data, size_t size, size_t count, void* user) {
     auto& t = *static_cast<Transfer*>(user);
     const size_t bytes = size * count;
-    t.lastActivity = std::chrono::steady_clock::now();
+    t.lastActivity = t.clock->now();
     t.noteStatus();
     if (t.onChunk != nullptr && t.status >= 200 && t.status < 300) {
       if ((*t.onChunk)(std::string_view(data, bytes))) return bytes;
@@ -70,7 +69,8 @@ struct CurlHttpClient::Transfer {
   }
 
   static size_t onHeader(char*, size_t size, size_t count, void* user) {
-    static_cast<Transfer*>(user)->lastActivity = std::chrono::steady_clock::now();
+    auto& t = *static_cast<Transfer*>(user);
+    t.lastActivity = t.clock->now();
     return size * count;
   }
 
@@ -81,10 +81,12 @@ struct CurlHttpClient::Transfer {
 };
 
 CurlHttpClient::CurlHttpClient(std::shared_ptr<const RestConfig> config,
-                               std::shared_ptr<TokenSource> tokens, HttpOptions options)
+                               std::shared_ptr<TokenSource> tokens, HttpOptions options,
+                               const Clock& clock)
     : config_(std::move(config)),
       tokens_(std::move(tokens)),
       options_(std::move(options)),
+      clock_(clock),
       multi_(curl_multi_init()),
       easy_(curl_easy_init()) {}
 
@@ -186,6 +188,8 @@ HttpResult CurlHttpClient::perform(const std::string& target, const ChunkHandler
   t.easy = easy_.get();
   t.onChunk = onChunk;
   t.stop = stop;
+  t.clock = &clock_;
+  t.lastActivity = clock_.now();
   t.maxBody = onChunk != nullptr ? size_t{1} << 20 : options_.maxBodyBytes;
 
   CurlSlistPtr headers(curl_slist_append(nullptr, "Accept: application/json"));
@@ -220,7 +224,7 @@ HttpResult CurlHttpClient::perform(const std::string& target, const ChunkHandler
       result.end = HttpResult::End::Stopped;
       return result;
     }
-    const auto idle = std::chrono::steady_clock::now() - t.lastActivity;
+    const auto idle = clock_.now() - t.lastActivity;
     if (idle >= options_.stallTimeout) {
       t.noteStatus();
       result.end = HttpResult::End::Stalled;
@@ -229,10 +233,12 @@ HttpResult CurlHttpClient::perform(const std::string& target, const ChunkHandler
                      std::to_string(options_.stallTimeout.count()) + " ms";
       return result;
     }
+    // Until the stall deadline (real time, as much as the clock says is left): data, a stop
+    // (curl_multi_wakeup) and libcurl's own timers all cut the wait short, so nothing else
+    // needs a periodic look.
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(options_.stallTimeout - idle);
-    const int wait =
-        static_cast<int>(std::clamp(left, std::chrono::milliseconds(1), kMaxPoll).count());
+    const int wait = static_cast<int>(std::clamp<int64_t>(left.count(), 1, INT_MAX));
     if (const CURLMcode code = curl_multi_poll(multi, nullptr, 0, wait, nullptr);
         code != CURLM_OK) {
       result.error = std::string("curl_multi_poll: ") + curl_multi_strerror(code);

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "proxy/clock.h"
 #include "watch/kube/curl_handle.h"
 #include "watch/kube/http_client.h"
 #include "watch/kube/rest_config.h"
@@ -17,8 +18,8 @@
 namespace kpx::watch {
 
 struct HttpOptions {
-  // No byte at all (not even a bookmark) for this long: the connection is dead; drop it. The
-  // API server sends a bookmark about every minute on an otherwise quiet watch.
+  // No byte at all (not even a bookmark) for this long, on the client's clock: the connection is
+  // dead; drop it. The API server sends a bookmark about every minute on an otherwise quiet watch.
   std::chrono::milliseconds stallTimeout{std::chrono::minutes(3)};
   std::chrono::milliseconds connectTimeout{std::chrono::seconds(10)};
   std::string userAgent = "kpx";
@@ -28,9 +29,10 @@ struct HttpOptions {
 
 class CurlHttpClient final : public HttpClient {
  public:
-  // `tokens` is shared by the clients of one config: a rotated token is read once.
+  // `tokens` is shared by the clients of one config: a rotated token is read once. `clock`
+  // times the stall detector.
   CurlHttpClient(std::shared_ptr<const RestConfig> config, std::shared_ptr<TokenSource> tokens,
-                 HttpOptions options);
+                 HttpOptions options, const Clock& clock = systemClock());
 
   HttpResult get(const std::string& target, std::stop_token stop) override;
   HttpResult stream(const std::string& target, const ChunkHandler& onChunk,
@@ -48,6 +50,7 @@ class CurlHttpClient final : public HttpClient {
   std::shared_ptr<const RestConfig> config_;
   std::shared_ptr<TokenSource> tokens_;
   HttpOptions options_;
+  const Clock& clock_;
   CurlMultiPtr multi_;
   // Reused (curl_easy_reset) for every request: it keeps the TLS session and DNS caches.
   CurlEasyPtr easy_;

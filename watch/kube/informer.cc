@@ -28,13 +28,13 @@ std::string rawKey(const nlohmann::json& object, bool namespaced, std::string& v
   return (ns.empty() ? std::string("default") : ns) + "/" + name;
 }
 
-std::string millis(std::chrono::steady_clock::duration d) {
+std::string millis(Clock::TimePoint::duration d) {
   return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) + " ms";
 }
 
 }  // namespace
 
-Informer::Informer(ResourceSpec resource, HttpClientPtr client, RetryClock& clock,
+Informer::Informer(ResourceSpec resource, HttpClientPtr client, const Clock& clock,
                    UniformRandom random, InformerOptions options)
     : resource_(std::move(resource)),
       client_(std::move(client)),

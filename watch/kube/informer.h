@@ -13,11 +13,11 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "proxy/clock.h"
 #include "proxy/source.h"
 #include "watch/kube/backoff.h"
 #include "watch/kube/http_client.h"
 #include "watch/kube/resource.h"
-#include "watch/kube/retry_clock.h"
 #include "watch/kube/watch_stream_decoder.h"
 
 namespace kpx::watch {
@@ -39,7 +39,8 @@ struct InformerStats {
 
 class Informer {
  public:
-  Informer(ResourceSpec resource, HttpClientPtr client, RetryClock& clock, UniformRandom random,
+  // `clock` times the lists and the backoff sleeps.
+  Informer(ResourceSpec resource, HttpClientPtr client, const Clock& clock, UniformRandom random,
            InformerOptions options = {});
 
   // Lists and watches until `stop` is requested. Every sink call comes from the calling
@@ -73,7 +74,7 @@ class Informer {
 
   ResourceSpec resource_;
   HttpClientPtr client_;
-  RetryClock& clock_;
+  const Clock& clock_;
   UniformRandom random_;
   InformerOptions options_;
   Backoff backoff_;

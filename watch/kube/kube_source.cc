@@ -8,18 +8,17 @@
 
 namespace kpx::watch {
 
-KubeSource::KubeSource(RestConfig config, KubeSourceOptions options)
-    : clock_(std::make_shared<SteadyRetryClock>()), options_(std::move(options)) {
+KubeSource::KubeSource(RestConfig config, KubeSourceOptions options, const Clock& clock)
+    : clock_(clock), options_(std::move(options)) {
   auto shared = std::make_shared<const RestConfig>(std::move(config));
   auto tokens = std::make_shared<TokenSource>(shared->token, shared->tokenFile);
-  clients_ = [shared, tokens, http = options_.http]() -> HttpClientPtr {
-    return std::make_unique<CurlHttpClient>(shared, tokens, http);
+  clients_ = [shared, tokens, http = options_.http, &clock]() -> HttpClientPtr {
+    return std::make_unique<CurlHttpClient>(shared, tokens, http, clock);
   };
 }
 
-KubeSource::KubeSource(ClientFactory clients, std::shared_ptr<RetryClock> clock,
-                       KubeSourceOptions options)
-    : clients_(std::move(clients)), clock_(std::move(clock)), options_(std::move(options)) {}
+KubeSource::KubeSource(ClientFactory clients, const Clock& clock, KubeSourceOptions options)
+    : clients_(std::move(clients)), clock_(clock), options_(std::move(options)) {}
 
 std::vector<ResourceSpec> KubeSource::resources() const {
   std::vector<ResourceSpec> list{servicesResource(), endpointSlicesResource()};
@@ -35,7 +34,7 @@ void KubeSource::run(EventSink& sink, std::stop_token stop) {
   std::vector<std::unique_ptr<Informer>> informers;
   for (const ResourceSpec& spec : specs)
     informers.push_back(
-        std::make_unique<Informer>(spec, clients_(), *clock_, defaultRandom(), options_.informer));
+        std::make_unique<Informer>(spec, clients_(), clock_, defaultRandom(), options_.informer));
   SerializedSink serialized(sink, informers.size());
   {
     std::vector<std::jthread> threads;
@@ -45,11 +44,11 @@ void KubeSource::run(EventSink& sink, std::stop_token stop) {
 }
 
 tl::expected<std::unique_ptr<KubeSource>, std::string> makeKubeSource(
-    const ConnectionOptions& connection, KubeSourceOptions options) {
+    const ConnectionOptions& connection, KubeSourceOptions options, const Clock& clock) {
   auto config = resolveRestConfig(connection);
   if (!config) return tl::unexpected(config.error());
   log::info("API server " + config->server + " (" + config->origin + ")");
-  return std::make_unique<KubeSource>(std::move(*config), std::move(options));
+  return std::make_unique<KubeSource>(std::move(*config), std::move(options), clock);
 }
 
 }  // namespace kpx::watch

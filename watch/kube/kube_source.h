@@ -1,4 +1,4 @@
-// The API server as a Source (DESIGN §1): three informers, as kube-proxy runs them, each on its
+// The API server as a Source (docs/architecture.md): three informers, as kube-proxy runs them, each on its
 // own thread with its own connection: Services (not claimed by another proxy), EndpointSlices
 // (not of headless Services) and this node's Node object. synced() once all three have listed.
 #pragma once
@@ -10,11 +10,11 @@
 
 #include <tl/expected.hpp>
 
+#include "proxy/clock.h"
 #include "proxy/source.h"
 #include "watch/kube/curl_http_client.h"
 #include "watch/kube/informer.h"
 #include "watch/kube/rest_config.h"
-#include "watch/kube/retry_clock.h"
 
 namespace kpx::watch {
 
@@ -31,13 +31,15 @@ class KubeSource final : public Source {
   // Makes one HttpClient per informer.
   using ClientFactory = std::function<HttpClientPtr()>;
 
-  // The production wiring: libcurl clients for `config`, the steady clock.
-  KubeSource(RestConfig config, KubeSourceOptions options);
+  // The production wiring: libcurl clients for `config`. `clock` (which must outlive the
+  // source) times the informers' backoff and the clients' stall detection.
+  KubeSource(RestConfig config, KubeSourceOptions options, const Clock& clock = systemClock());
   // Everything outside the process injected (tests).
-  KubeSource(ClientFactory clients, std::shared_ptr<RetryClock> clock, KubeSourceOptions options);
+  KubeSource(ClientFactory clients, const Clock& clock, KubeSourceOptions options);
 
-  // Runs until `stop` is requested and returns within a second of it (a stalled watch or a
-  // backoff sleep is interrupted). Sink calls are serialized; the sink need not be thread-safe.
+  // Runs until `stop` is requested and returns at once then (an idle watch, a request in flight
+  // and a backoff sleep are all interrupted). Sink calls are serialized; the sink need not be
+  // thread-safe.
   void run(EventSink& sink, std::stop_token stop) override;
 
   // The resources this source watches, in order: Services, EndpointSlices[, Nodes].
@@ -45,18 +47,19 @@ class KubeSource final : public Source {
 
  private:
   ClientFactory clients_;
-  std::shared_ptr<RetryClock> clock_;
+  const Clock& clock_;
   KubeSourceOptions options_;
 };
 
 // `kpx run --kubeconfig/--master` or in-cluster: resolves the connection and builds the source.
 // The error says which file or setting is wrong.
 tl::expected<std::unique_ptr<KubeSource>, std::string> makeKubeSource(
-    const ConnectionOptions& connection, KubeSourceOptions options);
+    const ConnectionOptions& connection, KubeSourceOptions options,
+    const Clock& clock = systemClock());
 
 }  // namespace kpx::watch
 
-// The names proxy/cmd wires (DESIGN §1: only cmd/ knows the concrete sources).
+// The names proxy/cmd wires (docs/architecture.md: only cmd/ knows the concrete sources).
 namespace kpx {
 using watch::ConnectionOptions;
 using watch::KubeSource;

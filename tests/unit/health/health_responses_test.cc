@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "fake_clock.h"
+#include "proxy/health/clock.h"
 #include "proxy/health/go_json.h"
 #include "proxy/health/node_eligibility.h"
 
@@ -35,15 +35,15 @@ TEST(GoJson, QuoteEscapesAsEncodingJson) {
 
 class HealthzTest : public ::testing::Test {
  protected:
-  FakeClock clock;
+  ManualClock clock;
   ProxierHealth health{60s};
 };
 
 TEST_F(HealthzTest, HealthyBodyReportsNowAsLastUpdated) {
-  health.updated(IPFamily::V4, clock.now());
-  const auto syncedAt = formatRFC3339Nano(clock.now().wall);
+  health.updated(IPFamily::V4, instantOf(clock));
+  const auto syncedAt = formatRFC3339Nano(clock.wallNow());
   clock.advance(1500ms);
-  const HttpResponse r = healthzResponse(health, clock.now());
+  const HttpResponse r = healthzResponse(health, instantOf(clock));
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(
       r.body,
@@ -56,13 +56,13 @@ TEST_F(HealthzTest, HealthyBodyReportsNowAsLastUpdated) {
 }
 
 TEST_F(HealthzTest, StartingUpHasNoStatusAndZeroLastUpdatedOnlyWhenUnhealthy) {
-  const HttpResponse r = livezResponse(health, clock.now());
+  const HttpResponse r = livezResponse(health, instantOf(clock));
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body,
             "{\"lastUpdated\":\"2024-05-01T10:00:00Z\",\"currentTime\":\"2024-05-01T10:00:00Z\","
             "\"healthy\":true}");
   health.setNodeEligible(false);
-  const HttpResponse h = healthzResponse(health, clock.now());
+  const HttpResponse h = healthzResponse(health, instantOf(clock));
   EXPECT_EQ(h.status, 503);
   EXPECT_EQ(h.body,
             "{\"lastUpdated\":\"0001-01-01T00:00:00Z\",\"currentTime\":\"2024-05-01T10:00:00Z\","
@@ -70,12 +70,12 @@ TEST_F(HealthzTest, StartingUpHasNoStatusAndZeroLastUpdatedOnlyWhenUnhealthy) {
 }
 
 TEST_F(HealthzTest, LateUpdateIs503OnBothAndKeepsTheRealLastUpdated) {
-  health.updated(IPFamily::V4, clock.now());
-  health.updated(IPFamily::V6, clock.now());
-  health.queuedUpdate(IPFamily::V6, clock.now());
+  health.updated(IPFamily::V4, instantOf(clock));
+  health.updated(IPFamily::V6, instantOf(clock));
+  health.queuedUpdate(IPFamily::V6, instantOf(clock));
   clock.advance(2min);
-  const HttpResponse h = healthzResponse(health, clock.now());
-  const HttpResponse l = livezResponse(health, clock.now());
+  const HttpResponse h = healthzResponse(health, instantOf(clock));
+  const HttpResponse l = livezResponse(health, instantOf(clock));
   EXPECT_EQ(h.status, 503);
   EXPECT_EQ(l.status, 503);
   EXPECT_EQ(h.body,
@@ -87,21 +87,21 @@ TEST_F(HealthzTest, LateUpdateIs503OnBothAndKeepsTheRealLastUpdated) {
 }
 
 TEST_F(HealthzTest, IneligibleNodeFailsHealthzButNotLivez) {
-  health.updated(IPFamily::V4, clock.now());
+  health.updated(IPFamily::V4, instantOf(clock));
   health.setNodeEligible(false);
-  EXPECT_EQ(healthzResponse(health, clock.now()).status, 503);
-  EXPECT_EQ(livezResponse(health, clock.now()).status, 200);
+  EXPECT_EQ(healthzResponse(health, instantOf(clock)).status, 503);
+  EXPECT_EQ(livezResponse(health, instantOf(clock)).status, 200);
   health.setNodeEligible(true);
-  EXPECT_EQ(healthzResponse(health, clock.now()).status, 200);
+  EXPECT_EQ(healthzResponse(health, instantOf(clock)).status, 200);
 }
 
 TEST_F(HealthzTest, NodeBeingDeletedFailsHealthzWithItsBodyAndLivezStaysUp) {
-  health.updated(IPFamily::V4, clock.now());
+  health.updated(IPFamily::V4, instantOf(clock));
   Node node;
   node.meta.name = "node-1";
   node.deleting = true;
   health.setNodeEligible(nodeEligible(node));
-  const HttpResponse h = healthzResponse(health, clock.now());
+  const HttpResponse h = healthzResponse(health, instantOf(clock));
   EXPECT_EQ(h.status, 503);
   // The proxier itself is healthy: "healthy" stays true, only nodeEligible says why, and
   // lastUpdated is the real last sync (upstream rewrites it to now only on 200).
@@ -109,17 +109,17 @@ TEST_F(HealthzTest, NodeBeingDeletedFailsHealthzWithItsBodyAndLivezStaysUp) {
             "{\"lastUpdated\":\"2024-05-01T10:00:00Z\",\"currentTime\":\"2024-05-01T10:00:00Z\","
             "\"nodeEligible\":false,\"healthy\":true,\"status\":{"
             "\"IPv4\":{\"lastUpdated\":\"2024-05-01T10:00:00Z\",\"healthy\":true}}}");
-  const HttpResponse l = livezResponse(health, clock.now());
+  const HttpResponse l = livezResponse(health, instantOf(clock));
   EXPECT_EQ(l.status, 200);
   EXPECT_EQ(l.body.find("nodeEligible"), std::string::npos);
 
   node.deleting = false;
   node.taintKeys = {"ToBeDeletedByClusterAutoscaler"};
   health.setNodeEligible(nodeEligible(node));
-  EXPECT_EQ(healthzResponse(health, clock.now()).status, 503);
+  EXPECT_EQ(healthzResponse(health, instantOf(clock)).status, 503);
   node.taintKeys.clear();
   health.setNodeEligible(nodeEligible(node));
-  EXPECT_EQ(healthzResponse(health, clock.now()).status, 200);
+  EXPECT_EQ(healthzResponse(health, instantOf(clock)).status, 200);
 }
 
 TEST(ServiceHealthResponse, BodyHeadersAndStatusAsUpstream) {

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "fake_clock.h"
+#include "proxy/health/clock.h"
 #include "proxy/health/node_eligibility.h"
 
 namespace kpx::health {
@@ -12,63 +12,63 @@ using namespace std::chrono_literals;
 
 class ProxierHealthTest : public ::testing::Test {
  protected:
-  FakeClock clock;
+  ManualClock clock;
   ProxierHealth health{60s};
 };
 
 TEST_F(ProxierHealthTest, HealthyWhileStartingEvenWithUpdatesQueued) {
-  EXPECT_TRUE(health.health(clock.now()).healthy);
-  health.queuedUpdate(IPFamily::V4, clock.now());
+  EXPECT_TRUE(health.health(instantOf(clock)).healthy);
+  health.queuedUpdate(IPFamily::V4, instantOf(clock));
   clock.advance(10min);
   // Upstream only judges a proxier once it synced: the first sync may take long.
-  const ProxyHealthStatus s = health.health(clock.now());
+  const ProxyHealthStatus s = health.health(instantOf(clock));
   EXPECT_TRUE(s.healthy);
   EXPECT_FALSE(s.lastUpdated.has_value());
   EXPECT_TRUE(s.status.empty());
 }
 
 TEST_F(ProxierHealthTest, UnhealthyWhenAQueuedUpdateWaitsHealthTimeout) {
-  health.updated(IPFamily::V4, clock.now());
-  const auto syncedAt = clock.now().wall;
+  health.updated(IPFamily::V4, instantOf(clock));
+  const auto syncedAt = clock.wallNow();
   clock.advance(5s);
-  health.queuedUpdate(IPFamily::V4, clock.now());
+  health.queuedUpdate(IPFamily::V4, instantOf(clock));
   clock.advance(59s);
-  EXPECT_TRUE(health.health(clock.now()).healthy) << "59 s < 60 s";
+  EXPECT_TRUE(health.health(instantOf(clock)).healthy) << "59 s < 60 s";
   clock.advance(1s);
-  const ProxyHealthStatus s = health.health(clock.now());
+  const ProxyHealthStatus s = health.health(instantOf(clock));
   EXPECT_FALSE(s.healthy) << "exactly healthTimeout is late, as upstream (>=)";
   EXPECT_EQ(s.lastUpdated, syncedAt);
   EXPECT_FALSE(s.status.at(IPFamily::V4).healthy);
   EXPECT_EQ(s.status.at(IPFamily::V4).lastUpdated, syncedAt);
 
-  health.updated(IPFamily::V4, clock.now());
-  EXPECT_TRUE(health.health(clock.now()).healthy);
+  health.updated(IPFamily::V4, instantOf(clock));
+  EXPECT_TRUE(health.health(instantOf(clock)).healthy);
 }
 
 TEST_F(ProxierHealthTest, OnlyTheOldestPendingUpdateCounts) {
-  health.updated(IPFamily::V4, clock.now());
-  health.queuedUpdate(IPFamily::V4, clock.now());
+  health.updated(IPFamily::V4, instantOf(clock));
+  health.queuedUpdate(IPFamily::V4, instantOf(clock));
   clock.advance(50s);
-  health.queuedUpdate(IPFamily::V4, clock.now());  // does not restart the wait
+  health.queuedUpdate(IPFamily::V4, instantOf(clock));  // does not restart the wait
   clock.advance(10s);
-  EXPECT_FALSE(health.health(clock.now()).healthy);
+  EXPECT_FALSE(health.health(instantOf(clock)).healthy);
 }
 
 TEST_F(ProxierHealthTest, NoPendingUpdateMeansHealthyHoweverOldTheLastSync) {
-  health.updated(IPFamily::V4, clock.now());
+  health.updated(IPFamily::V4, instantOf(clock));
   clock.advance(24h);
-  EXPECT_TRUE(health.health(clock.now()).healthy);
+  EXPECT_TRUE(health.health(instantOf(clock)).healthy);
 }
 
 TEST_F(ProxierHealthTest, OneLateFamilyMakesTheProxyUnhealthy) {
-  health.updated(IPFamily::V4, clock.now());
-  health.updated(IPFamily::V6, clock.now());
+  health.updated(IPFamily::V4, instantOf(clock));
+  health.updated(IPFamily::V6, instantOf(clock));
   clock.advance(1s);
-  health.updated(IPFamily::V4, clock.now());
-  const auto v4At = clock.now().wall;
-  health.queuedUpdate(IPFamily::V6, clock.now());
+  health.updated(IPFamily::V4, instantOf(clock));
+  const auto v4At = clock.wallNow();
+  health.queuedUpdate(IPFamily::V6, instantOf(clock));
   clock.advance(61s);
-  const ProxyHealthStatus s = health.health(clock.now());
+  const ProxyHealthStatus s = health.health(instantOf(clock));
   EXPECT_FALSE(s.healthy);
   EXPECT_TRUE(s.status.at(IPFamily::V4).healthy);
   EXPECT_FALSE(s.status.at(IPFamily::V6).healthy);
@@ -76,19 +76,19 @@ TEST_F(ProxierHealthTest, OneLateFamilyMakesTheProxyUnhealthy) {
 }
 
 TEST_F(ProxierHealthTest, WallClockStepsDoNotChangeTheDecision) {
-  health.updated(IPFamily::V4, clock.now());
-  health.queuedUpdate(IPFamily::V4, clock.now());
+  health.updated(IPFamily::V4, instantOf(clock));
+  health.queuedUpdate(IPFamily::V4, instantOf(clock));
   clock.stepWall(2h);
-  EXPECT_TRUE(health.health(clock.now()).healthy);
+  EXPECT_TRUE(health.health(instantOf(clock)).healthy);
   clock.advance(60s);
-  EXPECT_FALSE(health.health(clock.now()).healthy);
+  EXPECT_FALSE(health.health(instantOf(clock)).healthy);
 }
 
 TEST_F(ProxierHealthTest, NodeEligibilityIsKeptSeparately) {
   EXPECT_TRUE(health.nodeEligible());
   health.setNodeEligible(false);
   EXPECT_FALSE(health.nodeEligible());
-  EXPECT_TRUE(health.health(clock.now()).healthy);
+  EXPECT_TRUE(health.health(instantOf(clock)).healthy);
 }
 
 TEST(NodeEligibility, DeletionOrAutoscalerTaint) {

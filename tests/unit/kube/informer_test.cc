@@ -35,7 +35,7 @@ class InformerTest : public ::testing::Test {
 
   std::stop_source stop_;
   std::shared_ptr<Script> script_ = std::make_shared<Script>();
-  FakeRetryClock clock_{&stop_};
+  RecordingClock clock_{&stop_};
   double random_ = 0.0;
   RecordingSink sink_;
   InformerStats stats_;
@@ -284,7 +284,7 @@ TEST_F(InformerTest, NodesAreKeyedByName) {
 }
 
 TEST_F(InformerTest, StopDuringBackoffReturns) {
-  FakeRetryClock stopping(&stop_, 1);  // the first sleep requests stop
+  RecordingClock stopping(&stop_, 1);  // the first sleep requests stop
   add(httpStatus(500));
   Informer informer(servicesResource(), std::make_unique<ScriptedHttpClient>(script_), stopping,
                     [] { return 0.0; });

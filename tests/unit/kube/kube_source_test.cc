@@ -1,19 +1,20 @@
 // KubeSource's threading: three informers, one serialized sink, synced() exactly once after the
-// last first list, and a prompt return on stop.
+// last first list, and a return on stop, even from a long backoff. No test sleeps: the backoff
+// is recorded, not slept, or a stop is requested once a real sleep has begun.
 #include "watch/kube/kube_source.h"
 
 #include <gtest/gtest.h>
 
-#include <thread>
+#include <future>
 
 #include "kube_test_util.h"
+#include "tests/unit/waiting.h"
 
 namespace kpx::watch {
 namespace {
 
 using namespace testing;  // NOLINT: the doubles of kube_test_util.h
 using std::chrono::milliseconds;
-using std::chrono::steady_clock;
 
 Step listStep(std::string body) {
   return Step{.result = ok(std::move(body)), .chunks = {}, .blockUntilStopped = false};
@@ -61,18 +62,17 @@ class KubeSourceTest : public ::testing::Test {
     return o;
   }
 
-  // Runs the source on a thread until `until` is recorded, then stops it; returns how long
-  // run() took to return after the stop.
-  milliseconds runUntil(KubeSource& source, const std::string& until) {
+  // Runs the source on a thread until `until` is recorded, then stops it: run() must return
+  // (the idle watches block until the stop; a failure timeout turns a hang into a failure).
+  void runUntil(KubeSource& source, const std::string& until) {
     std::stop_source stop;
-    std::thread runner([&] { source.run(sink_, stop.get_token()); });
-    EXPECT_TRUE(sink_.waitFor(until, std::chrono::seconds(10))) << until;
-    const auto stopped = steady_clock::now();
+    auto returned = std::async(std::launch::async, [&] { source.run(sink_, stop.get_token()); });
+    EXPECT_TRUE(sink_.waitFor(until, kpx::test::kFailAfter)) << until;
     stop.request_stop();
-    runner.join();
-    return std::chrono::duration_cast<milliseconds>(steady_clock::now() - stopped);
+    kpx::test::awaitOrAbort(returned, "KubeSource::run after the stop");
   }
 
+  RecordingClock clock_;  // the backoff sleeps return at once
   std::vector<std::vector<Step>> steps_{3};
   std::vector<std::shared_ptr<Script>> scripts_;
   RecordingSink sink_;
@@ -82,15 +82,14 @@ TEST_F(KubeSourceTest, SyncedOnceAfterAllThreeListed) {
   steps_[0] = {listStep(list({service("a", "5")}, "9")), idleWatch()};
   steps_[1] = {listStep(list({slice("a-x", "6")}, "9")), idleWatch()};
   steps_[2] = {listStep(list({node("n1", "7")}, "9")), idleWatch()};
-  KubeSource source(factory(), std::make_shared<SteadyRetryClock>(), options());
-  const auto stopLatency = runUntil(source, "synced");
+  KubeSource source(factory(), clock_, options());
+  runUntil(source, "synced");  // three idle watches, interrupted by the stop
   const auto calls = sink_.calls();
   ASSERT_EQ(calls.size(), 4u);
   EXPECT_EQ(calls.back(), "synced");
   EXPECT_EQ(sink_.count("upsert Service default/a 5"), 1u);
   EXPECT_EQ(sink_.count("upsert EndpointSlice default/a-x 6"), 1u);
   EXPECT_EQ(sink_.count("upsert Node n1 7"), 1u);
-  EXPECT_LT(stopLatency, milliseconds(1000));  // three idle watches, interrupted at once
   ASSERT_EQ(scripts_.size(), 3u);
   EXPECT_EQ(scripts_[1]->targets[0].rfind("/apis/discovery.k8s.io/v1/endpointslices?", 0), 0u);
   EXPECT_NE(scripts_[2]->targets[0].find("fieldSelector=metadata.name%3Dn1"), std::string::npos);
@@ -100,7 +99,7 @@ TEST_F(KubeSourceTest, SyncedWaitsForTheSlowestInformer) {
   steps_[0] = {listStep(list({}, "1")), idleWatch({event("ADDED", service("late", "20"))})};
   steps_[1] = {listStep(list({}, "1")), idleWatch()};
   steps_[2] = {failStep(403), failStep(500), listStep(list({node("n1", "30")}, "30")), idleWatch()};
-  KubeSource source(factory(), std::make_shared<SteadyRetryClock>(), options());
+  KubeSource source(factory(), clock_, options());
   runUntil(source, "synced");
   const auto calls = sink_.calls();
   EXPECT_EQ(sink_.count("synced"), 1u);
@@ -109,12 +108,13 @@ TEST_F(KubeSourceTest, SyncedWaitsForTheSlowestInformer) {
   const auto synced = std::find(calls.begin(), calls.end(), "synced");
   ASSERT_NE(node, calls.end());
   EXPECT_LT(node, synced);
+  EXPECT_EQ(clock_.sleeps().size(), 2u);  // a backoff after each failed list, none slept
 }
 
 TEST_F(KubeSourceTest, WithoutANodeNameOnlyServicesAndSlices) {
   steps_[0] = {listStep(list({}, "1")), idleWatch()};
   steps_[1] = {listStep(list({}, "1")), idleWatch()};
-  KubeSource source(factory(), std::make_shared<SteadyRetryClock>(), options(""));
+  KubeSource source(factory(), clock_, options(""));
   EXPECT_EQ(source.resources().size(), 2u);
   runUntil(source, "synced");
   EXPECT_EQ(scripts_.size(), 2u);
@@ -126,15 +126,15 @@ TEST_F(KubeSourceTest, StopDuringALongBackoffReturnsPromptly) {
   steps_[1] = {listStep(list({}, "1")), idleWatch()};
   steps_[2] = {listStep(list({}, "1")), idleWatch()};
   KubeSourceOptions o = options();
-  o.informer.backoff.initial = std::chrono::seconds(30);
-  KubeSource source(factory(), std::make_shared<SteadyRetryClock>(), o);
+  o.informer.backoff.initial = std::chrono::hours(1);
+  o.informer.backoff.max = std::chrono::hours(1);
+  SleepWatchingClock clock;  // real sleeps: only a stop can end this one in time
+  KubeSource source(factory(), clock, o);
   std::stop_source stop;
-  std::thread runner([&] { source.run(sink_, stop.get_token()); });
-  std::this_thread::sleep_for(milliseconds(200));  // the services informer is now asleep
-  const auto stopped = steady_clock::now();
+  auto returned = std::async(std::launch::async, [&] { source.run(sink_, stop.get_token()); });
+  EXPECT_TRUE(clock.waitForSleeps(1));  // the services informer is now asleep
   stop.request_stop();
-  runner.join();
-  EXPECT_LT(steady_clock::now() - stopped, milliseconds(1000));
+  kpx::test::awaitOrAbort(returned, "KubeSource::run during a backoff of an hour");
   EXPECT_EQ(sink_.count("synced"), 0u);  // services never listed
 }
 

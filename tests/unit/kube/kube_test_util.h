@@ -1,5 +1,5 @@
-// Test doubles for watch/kube: a sink that records every call, a clock that never sleeps, a
-// transport that plays a script, and a temporary directory.
+// Test doubles for watch/kube: a sink that records every call, a clock that never sleeps, one
+// that tells when it sleeps, a transport that plays a script, and a temporary directory.
 #pragma once
 
 #include <algorithm>
@@ -14,9 +14,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "proxy/clock.h"
 #include "proxy/source.h"
+#include "tests/unit/waiting.h"
 #include "watch/kube/http_client.h"
-#include "watch/kube/retry_clock.h"
 #include "watch/object_parser.h"
 
 namespace kpx::watch::testing {
@@ -71,15 +72,17 @@ class RecordingSink final : public EventSink {
   std::vector<ObjectError> errors_;
 };
 
-// Records the sleeps asked for and returns at once; requests `stop` after `maxSleeps`.
-class FakeRetryClock final : public RetryClock {
+// A clock that stands still and records the sleeps asked for (in ms), returning at once;
+// requests `stop` after `maxSleeps`. Thread-safe.
+class RecordingClock final : public Clock {
  public:
-  explicit FakeRetryClock(std::stop_source* stop = nullptr, size_t maxSleeps = 1000)
+  explicit RecordingClock(std::stop_source* stop = nullptr, size_t maxSleeps = 1000)
       : stop_(stop), maxSleeps_(maxSleeps) {}
-  TimePoint now() const override { return TimePoint(std::chrono::hours(1)); }
-  bool sleepFor(std::chrono::milliseconds d, std::stop_token stop) override {
+  TimePoint now() const override { return ManualClock::kStart; }
+  WallTime wallNow() const override { return ManualClock::kWallStart; }
+  bool sleepFor(std::chrono::nanoseconds d, std::stop_token stop) const override {
     std::lock_guard lock(mutex_);
-    sleeps_.push_back(d.count());
+    sleeps_.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
     if (sleeps_.size() >= maxSleeps_ && stop_ != nullptr) stop_->request_stop();
     return !stop.stop_requested();
   }
@@ -92,7 +95,34 @@ class FakeRetryClock final : public RetryClock {
   mutable std::mutex mutex_;
   std::stop_source* stop_;
   size_t maxSleeps_;
-  std::vector<int64_t> sleeps_;
+  mutable std::vector<int64_t> sleeps_;
+};
+
+// The system clock, which also tells a test when a sleep has begun, so that a stop can be
+// requested in the middle of a real one. Thread-safe.
+class SleepWatchingClock final : public Clock {
+ public:
+  TimePoint now() const override { return system_.now(); }
+  WallTime wallNow() const override { return system_.wallNow(); }
+  bool sleepFor(std::chrono::nanoseconds d, std::stop_token stop) const override {
+    {
+      std::lock_guard lock(mutex_);
+      ++sleeps_;
+      slept_.notify_all();
+    }
+    return system_.sleepFor(d, stop);
+  }
+  // False when fewer than `n` sleeps began within the failure timeout.
+  bool waitForSleeps(size_t n) const {
+    std::unique_lock lock(mutex_);
+    return slept_.wait_for(lock, kpx::test::kFailAfter, [&] { return sleeps_ >= n; });
+  }
+
+ private:
+  SystemClock system_;
+  mutable std::mutex mutex_;
+  mutable std::condition_variable slept_;
+  mutable size_t sleeps_ = 0;
 };
 
 // One scripted answer: for a GET, `result` (its body is the response); for a stream, `chunks`

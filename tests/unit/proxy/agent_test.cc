@@ -13,6 +13,7 @@
 
 #include "proxy/build_state.h"
 #include "tests/unit/proxy/test_support.h"
+#include "tests/unit/waiting.h"
 
 namespace kpx::test {
 namespace {
@@ -49,7 +50,13 @@ class FakeDataplane final : public Dataplane {
     }
     calls_.push_back({desired, kind, changes, ok});
     changed_.notify_all();
-    if (!ok) return tl::unexpected(DataplaneError{.errnum = EPERM, .operation = "sync"});
+    if (!ok)
+      return tl::unexpected(DataplaneError{.errnum = EPERM,
+                                           .operation = "sync",
+                                           .object = "",
+                                           .detail = "refused",
+                                           .outcomeUnknown = false,
+                                           .unsupported = false});
     return SyncReport{.messages = 1, .full = false};
   }
 
@@ -62,7 +69,7 @@ class FakeDataplane final : public Dataplane {
 
 TEST(Agent, GivesTheDataplaneAndTheHooksTheChangesSinceTheLastSuccess) {
   FakeDataplane dataplane;
-  SteadyClock clock;
+  SystemClock clock;  // the retries wait for real (1 ms)
   metrics::KubeProxyMetrics metrics;
   std::mutex mutex;
   std::condition_variable finishedChanged;
@@ -90,7 +97,7 @@ TEST(Agent, GivesTheDataplaneAndTheHooksTheChangesSinceTheLastSuccess) {
                                   .initialRetryDelay = std::chrono::milliseconds(1),
                                   .maxRetryDelay = std::chrono::milliseconds(1)}};
   const ProxyConfig config = options.proxy;
-  Agent agent(std::move(options), dataplane, clock, metrics, hooks, [] { return 0.0; });
+  Agent agent(std::move(options), dataplane, clock, metrics, hooks);
   std::jthread thread([&](std::stop_token stop) { agent.run(stop); });
 
   ClusterSnapshot cluster;  // what the agent's snapshot should hold
@@ -154,6 +161,56 @@ TEST(Agent, GivesTheDataplaneAndTheHooksTheChangesSinceTheLastSuccess) {
   for (size_t i = 0; i < applied.size(); ++i) {
     EXPECT_EQ(applied[i].first, calls[successes[i]].desired);
     expectSameChanges(applied[i].second, calls[successes[i]].changes);
+  }
+}
+
+// Event arrival, event-to-kernel latency, the sync's duration and the *_timestamp_seconds metrics
+// all come from the agent's one clock: on a ManualClock they are exact.
+TEST(Agent, TimesEventsAndSyncsOnItsClock) {
+  FakeDataplane dataplane;
+  ManualClock clock;
+  metrics::KubeProxyMetrics metrics;
+  std::mutex mutex;
+  std::condition_variable finishedChanged;
+  size_t finished = 0;
+  AgentHooks hooks;
+  hooks.finished = [&](const SyncOutcome&) {
+    std::lock_guard lock(mutex);
+    ++finished;
+    finishedChanged.notify_all();
+  };
+  AgentOptions options{
+      .proxy = defaultConfig(),
+      .runner = {.minSyncPeriod = Duration::zero(), .syncPeriod = std::chrono::hours(1)}};
+  Agent agent(std::move(options), dataplane, clock, metrics, hooks);
+  std::jthread thread([&](std::stop_token stop) { agent.run(stop); });
+
+  agent.sink().upsert(Service(makeService("ns", "web").clusterIP("10.96.0.10").port("", 80)));
+  clock.advance(std::chrono::milliseconds(250));
+  agent.sink().upsert(Service(makeService("ns", "api").clusterIP("10.96.0.11").port("", 80)));
+  clock.advance(std::chrono::milliseconds(250));
+  agent.sink().synced();  // queued now, and synced at once: the clock stands still meanwhile
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(
+        finishedChanged.wait_for(lock, kpx::test::kFailAfter, [&] { return finished >= 1; }));
+  }
+  ASSERT_EQ(dataplane.calls().size(), 1u);
+  const double now =
+      std::chrono::duration<double>(ManualClock::kWallStart.time_since_epoch()).count() + 0.5;
+  for (IPFamily f : defaultConfig().families) {
+    const std::string family = f == IPFamily::V4 ? "IPv4" : "IPv6";
+    SCOPED_TRACE(family);
+    const metrics::HistogramSnapshot programmed =
+        metrics.networkProgrammingDuration->labels({family}).snapshot();
+    EXPECT_EQ(programmed.count, 2u);
+    EXPECT_DOUBLE_EQ(programmed.sum, 0.5 + 0.25);  // each event, from its arrival
+    const metrics::HistogramSnapshot took =
+        metrics.syncProxyRulesDuration->labels({family}).snapshot();
+    EXPECT_EQ(took.count, 1u);
+    EXPECT_DOUBLE_EQ(took.sum, 0.0);
+    EXPECT_DOUBLE_EQ(metrics.syncProxyRulesLastQueuedTimestamp->value({family}), now);
+    EXPECT_DOUBLE_EQ(metrics.syncProxyRulesLastTimestamp->value({family}), now);
   }
 }
 

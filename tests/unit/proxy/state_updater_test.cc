@@ -166,9 +166,10 @@ TEST(EventQueue, DrainNamesTheServicesTouchedAndThisNode) {
        .touched = {},
        .nodeChanged = false},
   };
+  const ManualClock clock;
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    EventQueue queue({});
+    EventQueue queue(clock, {});
     ClusterSnapshot cluster;
     c.before(queue);
     queue.drainInto(cluster, "node-a");
@@ -177,6 +178,23 @@ TEST(EventQueue, DrainNamesTheServicesTouchedAndThisNode) {
     EXPECT_EQ(drained.touchedServices, c.touched);
     EXPECT_EQ(drained.nodeChanged, c.nodeChanged);
   }
+}
+
+TEST(EventQueue, StampsEachChangeWithItsClock) {
+  ManualClock clock;
+  EventQueue queue(clock, {});
+  const Clock::TimePoint t0 = clock.now();
+  queue.upsert(Service(makeService("ns", "web").clusterIP("10.96.0.1").port("", 80)));
+  clock.advance(std::chrono::milliseconds(5));
+  queue.invalid(ObjectError{});  // not a change: no time
+  clock.advance(std::chrono::milliseconds(5));
+  queue.remove(ObjectKind::EndpointSlice, "ns/web-1");
+  ClusterSnapshot cluster;
+  const DrainedChanges drained = queue.drainInto(cluster, "node-a");
+  EXPECT_EQ(drained.oldestEvent, t0);
+  EXPECT_EQ(drained.eventTimes,
+            (std::vector<Clock::TimePoint>{t0, t0 + std::chrono::milliseconds(10)}));
+  EXPECT_EQ(drained.invalid.size(), 1u);
 }
 
 // ---- Random sequences ----
@@ -375,11 +393,12 @@ std::vector<UpdaterCase> updaterCases() {
 
 TEST(StateUpdater, RandomEventsGiveWhatBuildStateGives) {
   constexpr int kSteps = 300;
+  const ManualClock clock;
   for (const UpdaterCase& c : updaterCases()) {
     for (uint32_t seed = 1; seed <= 4; ++seed) {
       SCOPED_TRACE(c.name + ", seed " + std::to_string(seed));
       RandomCluster random(seed);
-      EventQueue queue({});
+      EventQueue queue(clock, {});
       ClusterSnapshot cluster;
       StateUpdater updater(c.config);
       StateUpdater accumulating(c.config);

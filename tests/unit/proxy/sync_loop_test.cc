@@ -1,23 +1,26 @@
 // SyncLoop: the blocking driver of SyncRunner, on the real clock. Only what needs threads is
-// tested here (wake-up on notify, prompt stop, retries, re-entrant notify); the scheduling rules
-// themselves are SyncRunner's, tested without sleeping in sync_runner_test.cc.
+// tested here (wake-up on notify, stop, retries, re-entrant notify); the scheduling rules
+// themselves are SyncRunner's, tested on a ManualClock in sync_runner_test.cc. No test sleeps or
+// asserts how long something took: each waits for what the loop reports, with a failure timeout.
 #include "proxy/sync_loop.h"
 
 #include <gtest/gtest.h>
 
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "tests/unit/waiting.h"
 
 namespace kpx {
 namespace {
 
 using std::chrono::hours;
 using std::chrono::milliseconds;
-using std::chrono::seconds;
 
-// Collects the syncs the loop runs and lets the test wait for the n-th one.
+// Collects the syncs the loop runs and their outcomes, and lets the test wait for the n-th one.
 class Recorder {
  public:
   bool record(const SyncRequest& request, bool ok) {
@@ -26,24 +29,39 @@ class Recorder {
     changed_.notify_all();
     return ok;
   }
-  // False when fewer than n syncs ran within the time limit (a generous one: a loaded machine).
+  void observe(const SyncOutcome& outcome) {
+    std::lock_guard lock(mutex_);
+    outcomes_.push_back(outcome);
+    changed_.notify_all();
+  }
+  // False when fewer than n syncs ran within the failure timeout.
   bool waitFor(size_t n) {
     std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, seconds(10), [&] { return requests_.size() >= n; });
+    return changed_.wait_for(lock, kpx::test::kFailAfter, [&] { return requests_.size() >= n; });
+  }
+  // False when fewer than n syncs were observed (finished) within the failure timeout.
+  bool waitForOutcomes(size_t n) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, kpx::test::kFailAfter, [&] { return outcomes_.size() >= n; });
   }
   std::vector<SyncRequest> requests() {
     std::lock_guard lock(mutex_);
     return requests_;
+  }
+  std::vector<SyncOutcome> outcomes() {
+    std::lock_guard lock(mutex_);
+    return outcomes_;
   }
 
  private:
   std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<SyncRequest> requests_;
+  std::vector<SyncOutcome> outcomes_;
 };
 
 TEST(SyncLoop, NotifyWakesTheLoopAndSyncsFullThenIncremental) {
-  SteadyClock clock;
+  SystemClock clock;
   Recorder recorder;
   SyncLoop loop(SyncRunnerOptions{.minSyncPeriod = Duration::zero(), .syncPeriod = hours(1)}, clock,
                 [&](const SyncRequest& r) { return recorder.record(r, true); });
@@ -59,25 +77,23 @@ TEST(SyncLoop, NotifyWakesTheLoopAndSyncsFullThenIncremental) {
   EXPECT_TRUE(loop.status().lastSuccess.has_value());
 }
 
-TEST(SyncLoop, StopReturnsPromptlyWhileWaitingForALongDeadline) {
-  SteadyClock clock;
+TEST(SyncLoop, StopEndsTheWaitForALongDeadline) {
+  SystemClock clock;
   Recorder recorder;
   SyncLoop loop(SyncRunnerOptions{.minSyncPeriod = hours(1), .syncPeriod = hours(2)}, clock,
                 [&](const SyncRequest& r) { return recorder.record(r, true); });
   std::stop_source stop;
-  std::thread thread([&] { loop.run(stop.get_token()); });
+  auto returned = std::async(std::launch::async, [&] { loop.run(stop.get_token()); });
   loop.notify();
-  ASSERT_TRUE(recorder.waitFor(1));
-  loop.notify();  // due in an hour
-  const auto before = std::chrono::steady_clock::now();
+  EXPECT_TRUE(recorder.waitFor(1));
+  loop.notify();  // due in an hour: only the stop ends the wait in time
   stop.request_stop();
-  thread.join();
-  EXPECT_LT(std::chrono::steady_clock::now() - before, seconds(2));
+  kpx::test::awaitOrAbort(returned, "SyncLoop::run waiting for a deadline an hour away");
   EXPECT_EQ(recorder.requests().size(), 1u);
 }
 
 TEST(SyncLoop, StopBeforeAnyChangeReturns) {
-  SteadyClock clock;
+  SystemClock clock;
   SyncLoop loop(SyncRunnerOptions{}, clock, [](const SyncRequest&) {
     ADD_FAILURE() << "synced without a change";
     return true;
@@ -89,9 +105,8 @@ TEST(SyncLoop, StopBeforeAnyChangeReturns) {
 }
 
 TEST(SyncLoop, FailedSyncsAreRetriedAsFullAndObserved) {
-  SteadyClock clock;
+  SystemClock clock;
   Recorder recorder;
-  std::vector<SyncOutcome> outcomes;  // written by the loop's thread only, read after join
   int calls = 0;
   SyncLoop loop(
       SyncRunnerOptions{.minSyncPeriod = Duration::zero(),
@@ -99,16 +114,16 @@ TEST(SyncLoop, FailedSyncsAreRetriedAsFullAndObserved) {
                         .initialRetryDelay = milliseconds(5),
                         .maxRetryDelay = milliseconds(20)},
       clock, [&](const SyncRequest& r) { return recorder.record(r, ++calls > 2); },
-      [&](const SyncOutcome& o) { outcomes.push_back(o); });
+      [&](const SyncOutcome& o) { recorder.observe(o); });
   {
     std::jthread thread([&](std::stop_token stop) { loop.run(stop); });
     loop.notify();
-    ASSERT_TRUE(recorder.waitFor(3));
     // The third attempt succeeds; wait until the loop has recorded it.
-    for (int i = 0; i < 1000 && loop.status().consecutiveFailures != 0; ++i)
-      std::this_thread::sleep_for(milliseconds(1));
+    ASSERT_TRUE(recorder.waitForOutcomes(3));
+    EXPECT_EQ(loop.status().consecutiveFailures, 0);
   }
   const auto requests = recorder.requests();
+  const auto outcomes = recorder.outcomes();
   ASSERT_GE(requests.size(), 3u);
   EXPECT_EQ(requests[1].reason, SyncReason::Retry);
   EXPECT_EQ(requests[2].kind, SyncKind::Full);
@@ -121,7 +136,7 @@ TEST(SyncLoop, FailedSyncsAreRetriedAsFullAndObserved) {
 }
 
 TEST(SyncLoop, TheSyncCallbackMayNotify) {
-  SteadyClock clock;
+  SystemClock clock;
   Recorder recorder;
   SyncLoop* self = nullptr;
   SyncLoop loop(SyncRunnerOptions{.minSyncPeriod = Duration::zero(), .syncPeriod = hours(1)}, clock,

@@ -1,15 +1,20 @@
 // FileSource: publishes what PATH holds through the EventSink, then synced(); then follows PATH
 // on disk (real files in a temporary directory, real inotify) and publishes only what changed.
+// The debounce runs on a ManualClock that only the test moves, so no test sleeps: a burst of
+// changes made before the clock moves is one re-read, whatever the machine's speed.
 #include "watch/file_source.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <functional>
+#include <future>
 #include <mutex>
 #include <thread>
 
+#include "tests/unit/waiting.h"
 #include "watch_test_util.h"
 
 namespace kpx::watch {
@@ -112,12 +117,19 @@ std::string describe(const Object& object) {
   return text;
 }
 
-// A FileSource running in its own thread, watching PATH, with the events it published.
+// A FileSource running in its own thread, watching PATH on a ManualClock, with the events it
+// published. Its debounce passes only while take() waits: changes made between two take()s are
+// one burst.
 class WatchedSource final : public EventSink {
  public:
-  explicit WatchedSource(std::filesystem::path path, milliseconds debounce = milliseconds(100))
-      : source_(std::move(path), FileSourceOptions{.once = false, .debounce = debounce}),
-        thread_([this](std::stop_token stop) { source_.run(*this, stop); }) {}
+  explicit WatchedSource(std::filesystem::path path, milliseconds debounce = milliseconds(20))
+      : debounce_(debounce),
+        source_(std::move(path), FileSourceOptions{.once = false, .debounce = debounce}, clock_),
+        returned_(returnedPromise_.get_future()),
+        thread_([this](std::stop_token stop) {
+          source_.run(*this, stop);
+          returnedPromise_.set_value();
+        }) {}
   ~WatchedSource() override { stop(); }
 
   void upsert(Object object) override { add(describe(object)); }
@@ -125,40 +137,59 @@ class WatchedSource final : public EventSink {
   void invalid(const ObjectError& error) override { add("!" + error.str()); }
   void synced() override { add("synced"); }
 
-  // Waits (5 s at most) until `n` events have been published since the last take(), then
-  // returns and forgets them. Fewer than n after 5 s: returns what there is (the test fails).
+  // Waits until `n` events have been published since the last take(), moving the clock on by a
+  // debounce every millisecond meanwhile, then returns them all and forgets them. Fewer than n
+  // after the failure timeout: returns what there is (the test fails).
   std::vector<std::string> take(size_t n) {
-    std::unique_lock lock(mutex_);
-    changed_.wait_for(lock, std::chrono::seconds(5), [&] { return events_.size() >= n; });
-    return std::exchange(events_, {});
+    return takeWhen([&] { return events_.size() >= n; });
   }
-  // The events published within `quiet` (nothing at all, when the source is right).
-  std::vector<std::string> idle(milliseconds quiet = milliseconds(300)) {
-    std::this_thread::sleep_for(quiet);
-    std::lock_guard lock(mutex_);
-    return std::exchange(events_, {});
+  // The same, until `last` has been published: everything published before it comes with it, so
+  // `take(last) == {last}` says nothing else was published since the last take().
+  std::vector<std::string> take(const std::string& last) {
+    return takeWhen(
+        [&] { return std::find(events_.begin(), events_.end(), last) != events_.end(); });
   }
-  // Returns how long stopping took.
-  std::chrono::steady_clock::duration stop() {
-    const auto start = std::chrono::steady_clock::now();
+  ManualClock& clock() { return clock_; }
+  // Requests the stop; run() must return (within the failure timeout).
+  void stop() {
     thread_.request_stop();
+    kpx::test::awaitOrAbort(returned_, "FileSource::run after the stop");
     if (thread_.joinable()) thread_.join();
-    return std::chrono::steady_clock::now() - start;
   }
 
  private:
+  template <class Pred>
+  std::vector<std::string> takeWhen(Pred done) {
+    std::unique_lock lock(mutex_);
+    for (auto waited = milliseconds(0); !done() && waited < kpx::test::kFailAfter;
+         waited += milliseconds(1)) {
+      if (!changed_.wait_for(lock, milliseconds(1), done)) clock_.advance(debounce_);
+    }
+    return std::exchange(events_, {});
+  }
   void add(std::string event) {
     std::lock_guard lock(mutex_);
     events_.push_back(std::move(event));
     changed_.notify_all();
   }
 
+  const milliseconds debounce_;
+  ManualClock clock_;
   std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<std::string> events_;
   FileSource source_;
+  std::promise<void> returnedPromise_;
+  std::future<void> returned_;
   std::jthread thread_;  // last: started once everything it uses exists
 };
+
+// A Service written last in every test: its events alone must follow, or something else was
+// published in between (what an idle period would have shown, without waiting for one).
+const std::string kMarker = "+Service shop/zz:1";
+std::string marker() {
+  return service("zz", 1, "10.96.0.99");
+}
 
 using Events = std::vector<std::string>;
 
@@ -186,7 +217,8 @@ TEST(FileSourceWatch, EditInPlacePublishesOnlyTheChangedObject) {
   writeInPlace(dir.path() / "a.yaml",
                service("web", 8080, "10.96.0.10") + "---\n" + slice("web", "10.244.0.5"));
   EXPECT_EQ(watched.take(1), (Events{"+Service shop/web:8080"}));
-  EXPECT_EQ(watched.idle(), Events{});
+  dir.write("zz.yaml", marker());
+  EXPECT_EQ(watched.take(kMarker), Events{kMarker});
 }
 
 TEST(FileSourceWatch, RenameReplaceOfTheWatchedFile) {
@@ -203,7 +235,8 @@ TEST(FileSourceWatch, RenameReplaceOfTheWatchedFile) {
   // The watch follows the new inode: a second replacement is seen too.
   replaceByRename(dir, "cluster.yaml", service("web", 90, "10.96.0.10"));
   EXPECT_EQ(watched.take(2), (Events{"+Service shop/web:90", "-shop/new"}));
-  EXPECT_EQ(watched.idle(), Events{});
+  replaceByRename(dir, "cluster.yaml", service("web", 90, "10.96.0.10") + "---\n" + marker());
+  EXPECT_EQ(watched.take(kMarker), Events{kMarker});
 }
 
 TEST(FileSourceWatch, DeletedFileInADirectoryRemovesItsObjects) {
@@ -215,7 +248,8 @@ TEST(FileSourceWatch, DeletedFileInADirectoryRemovesItsObjects) {
 
   std::filesystem::remove(dir.path() / "b.yaml");
   EXPECT_EQ(watched.take(2), (Events{"-shop/db", "-shop/db-1"}));
-  EXPECT_EQ(watched.idle(), Events{});
+  dir.write("zz.yaml", marker());
+  EXPECT_EQ(watched.take(kMarker), Events{kMarker});
 }
 
 TEST(FileSourceWatch, FileAddedToADirectoryIsPublished) {
@@ -226,10 +260,12 @@ TEST(FileSourceWatch, FileAddedToADirectoryIsPublished) {
 
   replaceByRename(dir, "b.yaml", slice("web", "10.244.0.5"));
   EXPECT_EQ(watched.take(1), (Events{"+EndpointSlice shop/web-1@10.244.0.5"}));
-  // Files that are not manifests (notes, editor swap files) change nothing.
-  dir.write("notes.txt", service("ghost", 1, "10.96.0.99"));
+  // Files that are not manifests (notes, editor swap files) change nothing: the ghost would come
+  // before the marker.
+  dir.write("notes.txt", service("ghost", 1, "10.96.0.98"));
   dir.write(".a.yaml.swp", "binary junk");
-  EXPECT_EQ(watched.idle(), Events{});
+  dir.write("zz.yaml", marker());
+  EXPECT_EQ(watched.take(kMarker), Events{kMarker});
 }
 
 TEST(FileSourceWatch, SyntaxErrorKeepsThePreviousObjectsUntilFixed) {
@@ -243,10 +279,10 @@ TEST(FileSourceWatch, SyntaxErrorKeepsThePreviousObjectsUntilFixed) {
   ASSERT_EQ(broken.size(), 1u);
   EXPECT_TRUE(broken[0].starts_with("!")) << broken[0];
   EXPECT_NE(broken[0].find("a.yaml"), std::string::npos) << broken[0];
-  EXPECT_EQ(watched.idle(), Events{}) << "nothing removed, the error reported once";
 
+  // Nothing removed, the error reported once: nothing comes before the fix's own events.
   writeInPlace(dir.path() / "a.yaml", service("web", 81, "10.96.0.10"));
-  EXPECT_EQ(watched.take(2), (Events{"+Service shop/web:81", "-shop/web-1"}));
+  EXPECT_EQ(watched.take("-shop/web-1"), (Events{"+Service shop/web:81", "-shop/web-1"}));
 }
 
 TEST(FileSourceWatch, AnObjectThatBecomesInvalidKeepsItsLastValidVersion) {
@@ -263,7 +299,8 @@ TEST(FileSourceWatch, AnObjectThatBecomesInvalidKeepsItsLastValidVersion) {
   EXPECT_TRUE(events[0].starts_with("!") && events[0].find("70000") != std::string::npos)
       << events[0];
   EXPECT_EQ(events[1], "+Service shop/db:5433");
-  EXPECT_EQ(watched.idle(), Events{});
+  dir.write("zz.yaml", marker());
+  EXPECT_EQ(watched.take(kMarker), Events{kMarker});
 }
 
 TEST(FileSourceWatch, WatchedFileDeletedThenRecreated) {
@@ -278,7 +315,7 @@ TEST(FileSourceWatch, WatchedFileDeletedThenRecreated) {
   EXPECT_TRUE(gone[0].starts_with("!")) << "reported, objects kept: " << gone[0];
 
   dir.write("cluster.yaml", service("web", 81, "10.96.0.10"));
-  EXPECT_EQ(watched.take(1), (Events{"+Service shop/web:81"}));
+  EXPECT_EQ(watched.take("+Service shop/web:81"), (Events{"+Service shop/web:81"}));
 }
 
 // A ConfigMap volume: files are symlinks through "..data", which the kubelet swaps atomically.
@@ -303,24 +340,32 @@ TEST(FileSourceWatch, ConfigMapVolumeUpdateIsSeen) {
 TEST(FileSourceWatch, BurstOfWritesIsReadOnceAfterTheDebounce) {
   TempDir dir;
   const auto file = dir.write("a.yaml", service("web", 80, "10.96.0.10"));
-  WatchedSource watched(dir.path(), milliseconds(400));
+  WatchedSource watched(dir.path());
   EXPECT_EQ(watched.take(2).size(), 2u);
-  for (int port : {81, 82, 83}) {
-    writeInPlace(file, service("web", port, "10.96.0.10"));
-    std::this_thread::sleep_for(milliseconds(20));
-  }
+  // Three writes, and the clock does not move until take(): one burst, read once when it is over.
+  for (int port : {81, 82, 83}) writeInPlace(file, service("web", port, "10.96.0.10"));
   EXPECT_EQ(watched.take(1), (Events{"+Service shop/web:83"}));
-  EXPECT_EQ(watched.idle(milliseconds(600)), Events{});
+  dir.write("zz.yaml", marker());
+  EXPECT_EQ(watched.take(kMarker), Events{kMarker});
 }
 
-TEST(FileSourceWatch, StopReturnsPromptly) {
+TEST(FileSourceWatch, StopEndsALongDebounce) {
   TempDir dir;
-  dir.write("a.yaml", service("web", 80, "10.96.0.10"));
-  WatchedSource watched(dir.path(), milliseconds(10'000));
+  std::filesystem::create_directory(dir.path() / "manifests");
+  const auto file = dir.write("manifests/a.yaml", service("web", 80, "10.96.0.10"));
+  // Watched one level down, so that the parent's watch (on the test's own directory, not /tmp)
+  // sees nothing else happening on the machine.
+  WatchedSource watched(dir.path() / "manifests", std::chrono::hours(1));
   EXPECT_EQ(watched.take(2).size(), 2u);
-  writeInPlace(dir.path() / "a.yaml", service("web", 81, "10.96.0.10"));  // a long debounce
-  std::this_thread::sleep_for(milliseconds(50));
-  EXPECT_LT(watched.stop(), std::chrono::seconds(1));
+  // One change, one inotify event. The source reads its clock three times for it: as
+  // it sees it, as it finds the debounce not over, and as it computes how long to wait (after its
+  // last look at the stop). It then waits an hour of real time, as the clock does not move: only
+  // the stop can end that wait in time.
+  const size_t reads = watched.clock().reads();
+  std::filesystem::last_write_time(
+      file, std::filesystem::last_write_time(file) + std::chrono::seconds(1));
+  EXPECT_TRUE(watched.clock().waitForReads(reads + 3));
+  watched.stop();  // fails the test, rather than hang, if run() does not return
 }
 
 }  // namespace
