@@ -25,10 +25,12 @@ Ack parseAck(const nlmsghdr* nlh) {
   if ((nlh->nlmsg_flags & NLM_F_CAPPED) == 0) {
     offset += err->msg.nlmsg_len > sizeof(nlmsghdr) ? err->msg.nlmsg_len - sizeof(nlmsghdr) : 0;
   }
-  if (offset >= mnl_nlmsg_get_payload_len(nlh)) return ack;
+  // The echoed length comes from the message itself: check it before trusting it.
+  const size_t payloadLen = mnl_nlmsg_get_payload_len(nlh);
+  if (MNL_ALIGN(offset) >= payloadLen) return ack;
   const auto* payload = static_cast<const char*>(mnl_nlmsg_get_payload(nlh));
   auto* attr = reinterpret_cast<const nlattr*>(payload + MNL_ALIGN(offset));
-  int remaining = static_cast<int>(mnl_nlmsg_get_payload_len(nlh) - MNL_ALIGN(offset));
+  int remaining = static_cast<int>(payloadLen - MNL_ALIGN(offset));
   for (; mnl_attr_ok(attr, remaining);
        remaining -= MNL_ALIGN(attr->nla_len), attr = mnl_attr_next(attr)) {
     const uint16_t type = mnl_attr_get_type(attr);

@@ -128,6 +128,12 @@ void Batch::addRule(RuleBuilder rule, std::string_view description) {
   } else {
     what += " (" + std::to_string(rule.expressionCount()) + " expressions)";
   }
+  if (!rule.ok()) {
+    // A bug in the rule's building blocks, not a kernel condition: the whole batch fails,
+    // as if the kernel had refused the rule, and nothing is sent.
+    if (!buildError_) buildError_ = makeError(EINVAL, "build batch", what + ": " + rule.error());
+    return;
+  }
   const Family family = rule.family();
   RulePtr r = rule.take();
   nlmsghdr* nlh =
@@ -278,6 +284,7 @@ std::string Batch::describe(uint32_t seq, uint32_t attrOffset) const {
 tl::expected<BatchStats, NetlinkError> Batch::commit(Socket& socket) {
   if (committed_) return tl::unexpected(makeError(EALREADY, "commit batch", "already committed"));
   committed_ = true;
+  if (buildError_) return tl::unexpected(*buildError_);
   BatchStats stats;
   if (records_.empty()) return stats;
 

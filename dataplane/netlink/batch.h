@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -87,7 +88,9 @@ class Batch {
   void flushChain(Family family, std::string_view table, std::string_view chain);
 
   // Appends the rule at the end of its chain. `description` names it in errors; default:
-  // its comment, or its expression count.
+  // its comment, or its expression count. A rule that failed to build (RuleBuilder::ok() false)
+  // is not written: the batch remembers the first such rule and commit() fails with EINVAL
+  // naming it, without sending anything.
   void addRule(RuleBuilder rule, std::string_view description = {});
   void deleteRule(Family family, std::string_view table, std::string_view chain, uint64_t handle);
 
@@ -104,7 +107,10 @@ class Batch {
 
   size_t messageCount() const { return records_.size(); }
   size_t byteSize() const;
-  bool empty() const { return records_.empty(); }
+  // Nothing to send and no error to report.
+  bool empty() const { return records_.empty() && !buildError_; }
+  // The first rule that could not be built, which commit() will report (for checks before it).
+  const std::optional<NetlinkError>& buildError() const { return buildError_; }
 
   // Sends the batch and reads all acks. Success means the kernel committed all of it; an error
   // means it committed none of it, except when err.outcomeUnknown (acks lost to ENOBUFS):
@@ -138,6 +144,7 @@ class Batch {
   uint32_t endSeq_ = 0;
   uint32_t lastSetId_ = 0;
   bool committed_ = false;
+  std::optional<NetlinkError> buildError_;  // the first rule that could not be built
   std::vector<Record> records_;
   std::unordered_map<uint32_t, size_t> recordBySeq_;
 };

@@ -28,13 +28,20 @@ std::span<const uint8_t> payloadOf(const nlattr* a) {
   return {static_cast<const uint8_t*>(mnl_attr_get_payload(a)), mnl_attr_get_payload_len(a)};
 }
 
+// The bytes are our own batch's, but this runs on the error path of a failed commit: every
+// length is checked against its attribute, so a malformed message yields less text, never a
+// read past the buffer.
 std::string verdictText(const nlattr* verdictNest) {
   Verdict v;
   forEachNested(verdictNest, [&v](const nlattr* a) {
-    if (mnl_attr_get_type(a) == NFTA_VERDICT_CODE) {
-      v.code = static_cast<VerdictCode>(static_cast<int32_t>(ntohl(mnl_attr_get_u32(a))));
+    const std::span<const uint8_t> payload = payloadOf(a);
+    if (mnl_attr_get_type(a) == NFTA_VERDICT_CODE && payload.size() >= sizeof(uint32_t)) {
+      uint32_t code = 0;
+      std::memcpy(&code, payload.data(), sizeof(code));
+      v.code = static_cast<VerdictCode>(static_cast<int32_t>(ntohl(code)));
     } else if (mnl_attr_get_type(a) == NFTA_VERDICT_CHAIN) {
-      v.chain = mnl_attr_get_str(a);
+      const auto* text = reinterpret_cast<const char*>(payload.data());
+      v.chain.assign(text, strnlen(text, payload.size()));
     }
   });
   return v.str();
@@ -54,7 +61,10 @@ const nlmsghdr* findMessage(std::span<const iovec> pages, uint32_t seq) {
 }
 
 std::string describeElementAt(const nlmsghdr* msg, uint32_t offset) {
-  if (msg == nullptr || offset + sizeof(nlattr) > msg->nlmsg_len) return {};
+  if (msg == nullptr || offset < sizeof(nlmsghdr) ||
+      static_cast<size_t>(offset) + sizeof(nlattr) > msg->nlmsg_len) {
+    return {};
+  }
   const auto* elem = reinterpret_cast<const nlattr*>(reinterpret_cast<const char*>(msg) + offset);
   if (!mnl_attr_ok(elem, static_cast<int>(msg->nlmsg_len - offset))) return {};
   std::string key;

@@ -7,7 +7,6 @@
 
 #include <array>
 #include <cstring>
-#include <stdexcept>
 #include <vector>
 
 namespace kpx::nft {
@@ -116,16 +115,26 @@ void matchThDport(RuleBuilder& r, uint16_t port) {
 
 void matchPrefix(RuleBuilder& r, Field field, std::span<const uint8_t> addr, uint32_t prefixLen,
                  bool negate) {
-  if (!isAddressField(field) || addr.size() != fieldLength(field) || prefixLen > addr.size() * 8 ||
-      (prefixLen == 0 && negate)) {
-    throw std::invalid_argument("matchPrefix: bad field, address or prefix length");
+  if (!isAddressField(field) || addr.size() != fieldLength(field) || prefixLen > addr.size() * 8) {
+    r.fail("matchPrefix: bad field, address or prefix length (/" + std::to_string(prefixLen) +
+           " of " + std::to_string(addr.size()) + " bytes)");
+    return;
   }
-  if (prefixLen == 0) return;  // matches every packet
-  const CmpOp op = negate ? CmpOp::Neq : CmpOp::Eq;
   const uint32_t offset = (field == Field::IpSaddr)    ? 12
                           : (field == Field::IpDaddr)  ? 16
                           : (field == Field::Ip6Saddr) ? 8
                                                        : 24;
+  if (prefixLen == 0) {
+    if (!negate) return;  // `/0` matches every packet: no expression
+    // `!= /0` matches none (a local-traffic CIDR of 0.0.0.0/0 makes every source local): the
+    // first address byte masked to nothing, compared unequal to zero, is never true.
+    const uint8_t zero[1] = {0};
+    r.payload(PayloadBase::Network, offset, 1, Reg{0});
+    r.bitwise(Reg{0}, Reg{0}, zero, zero);
+    r.cmp(Reg{0}, CmpOp::Neq, zero);
+    return;
+  }
+  const CmpOp op = negate ? CmpOp::Neq : CmpOp::Eq;
   // What nft does, and what lets `nft list` print the rule back as `ip saddr 10.0.0.0/8`: a
   // byte-aligned prefix loads only the bytes it covers; any other loads the whole address
   // and masks it.
@@ -178,7 +187,8 @@ void xorMarkBits(RuleBuilder& r, uint32_t bits) {
 
 void dnatTo(RuleBuilder& r, Family family, std::span<const uint8_t> addr, uint16_t port) {
   if (addr.size() != (family == Family::Ip6 ? 16U : 4U)) {
-    throw std::invalid_argument("dnatTo: address length does not match family");
+    r.fail("dnatTo: address length does not match family");
+    return;
   }
   r.immediate(Reg{0}, addr);
   std::optional<Reg> portReg;
@@ -247,7 +257,11 @@ void dnatViaTargetMap(RuleBuilder& r, Family family, uint64_t target, uint32_t e
 }
 
 void numgenSlotMatch(RuleBuilder& r, uint32_t slot, uint32_t endpoints) {
-  if (slot >= endpoints) throw std::invalid_argument("numgen slot >= endpoints");
+  if (slot >= endpoints) {
+    r.fail("numgen slot " + std::to_string(slot) + " of " + std::to_string(endpoints) +
+           " endpoints");
+    return;
+  }
   // Slot i is tried only when slots 0..i-1 were not taken, so 1/(n-i) here makes every slot
   // equally likely (1/n) overall.
   if (slot + 1 < endpoints) {

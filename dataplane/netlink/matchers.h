@@ -62,7 +62,9 @@ void matchL4proto(RuleBuilder& r, uint8_t proto);
 void matchThDport(RuleBuilder& r, uint16_t port);
 // `ip saddr 10.0.0.0/8`, `ip6 daddr != fd00::/64`: field is an address field, addr holds 4 or
 // 16 network-order bytes. Byte-aligned prefixes load only the prefix bytes (as nft does);
-// others load the address and mask it with a bitwise.
+// others load the address and mask it with a bitwise. `/0` matches every packet (no
+// expression), `!= /0` none. Bad arguments fail the rule (RuleBuilder::error()), as every block
+// here does rather than throw.
 void matchPrefix(RuleBuilder& r, Field field, std::span<const uint8_t> addr, uint32_t prefixLen,
                  bool negate = false);
 // `ct state new` (any of the bits in stateBits)

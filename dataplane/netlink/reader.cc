@@ -33,6 +33,13 @@ std::string commentFrom(Get get, uint8_t type) {
   return decodeComment(std::span<const uint8_t>(static_cast<const uint8_t*>(data), len), type);
 }
 
+// libnftnl returns NULL for an attribute the kernel did not send; a std::string or
+// std::string_view made from NULL is undefined (libstdc++ throws or crashes), so every string
+// read from a dump goes through here.
+std::string_view str(const char* text) {
+  return text != nullptr ? std::string_view(text) : std::string_view();
+}
+
 std::vector<uint8_t> bytesOf(const void* data, uint32_t len) {
   if (data == nullptr) return {};
   const auto* p = static_cast<const uint8_t*>(data);
@@ -42,7 +49,7 @@ std::vector<uint8_t> bytesOf(const void* data, uint32_t len) {
 TableInfo toTableInfo(nftnl_table* t) {
   TableInfo info;
   info.family = static_cast<Family>(nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY));
-  info.name = nftnl_table_get_str(t, NFTNL_TABLE_NAME);
+  info.name = str(nftnl_table_get_str(t, NFTNL_TABLE_NAME));
   info.flags = nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS);
   info.handle = nftnl_table_get_u64(t, NFTNL_TABLE_HANDLE);
   info.use = nftnl_table_get_u32(t, NFTNL_TABLE_USE);
@@ -54,7 +61,7 @@ TableInfo toTableInfo(nftnl_table* t) {
 
 ChainInfo toChainInfo(nftnl_chain* c) {
   ChainInfo info;
-  info.name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
+  info.name = str(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME));
   info.handle = nftnl_chain_get_u64(c, NFTNL_CHAIN_HANDLE);
   info.use = nftnl_chain_get_u32(c, NFTNL_CHAIN_USE);
   if (nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM)) {
@@ -62,7 +69,7 @@ ChainInfo toChainInfo(nftnl_chain* c) {
     base.hook = static_cast<Hook>(nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM));
     base.priority = nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO);
     if (nftnl_chain_is_set(c, NFTNL_CHAIN_TYPE))
-      base.type = nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE);
+      base.type = str(nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE));
     base.policy = static_cast<VerdictCode>(nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY));
     info.base = base;
   }
@@ -75,13 +82,13 @@ ChainInfo toChainInfo(nftnl_chain* c) {
 int collectExpr(nftnl_expr* e, void* data) {
   auto* info = static_cast<RuleInfo*>(data);
   ExprInfo expr;
-  expr.name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+  expr.name = str(nftnl_expr_get_str(e, NFTNL_EXPR_NAME));
   expr.text = renderExpr(e);
   if (expr.name == "immediate" && nftnl_expr_is_set(e, NFTNL_EXPR_IMM_VERDICT)) {
     Verdict v;
     v.code = static_cast<VerdictCode>(nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT));
     if (nftnl_expr_is_set(e, NFTNL_EXPR_IMM_CHAIN))
-      v.chain = nftnl_expr_get_str(e, NFTNL_EXPR_IMM_CHAIN);
+      v.chain = str(nftnl_expr_get_str(e, NFTNL_EXPR_IMM_CHAIN));
     info->verdicts.push_back(std::move(v));
   }
   info->exprs.push_back(std::move(expr));
@@ -90,7 +97,7 @@ int collectExpr(nftnl_expr* e, void* data) {
 
 RuleInfo toRuleInfo(nftnl_rule* r) {
   RuleInfo info;
-  info.chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
+  info.chain = str(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
   info.handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
   info.comment =
       commentFrom([r](uint32_t* len) { return nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, len); },
@@ -101,7 +108,7 @@ RuleInfo toRuleInfo(nftnl_rule* r) {
 
 SetInfo toSetInfo(nftnl_set* s) {
   SetInfo info;
-  info.name = nftnl_set_get_str(s, NFTNL_SET_NAME);
+  info.name = str(nftnl_set_get_str(s, NFTNL_SET_NAME));
   info.handle = nftnl_set_get_u64(s, NFTNL_SET_HANDLE);
   info.flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
   info.keyType = nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE);
@@ -129,7 +136,7 @@ int collectElement(nftnl_set_elem* e, void* data) {
     Verdict v;
     v.code = static_cast<VerdictCode>(nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT));
     if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN)) {
-      v.chain = nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN);
+      v.chain = str(nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN));
     }
     info.verdict = std::move(v);
   } else if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_DATA)) {
@@ -220,7 +227,7 @@ tl::expected<std::vector<ChainInfo>, NetlinkError> Reader::chains(Family family,
       [&out, table](const nlmsghdr* msg) {
         ChainPtr c = makeChain();
         if (nftnl_chain_nlmsg_parse(msg, c.get()) < 0) return false;
-        if (table == nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TABLE)) {
+        if (table == str(nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TABLE))) {
           out.push_back(toChainInfo(c.get()));
         }
         return true;
@@ -267,8 +274,8 @@ tl::expected<std::vector<RuleInfo>, NetlinkError> Reader::chainRules(Family fami
       [&out, table, chain](const nlmsghdr* msg) {
         RulePtr r = makeRule();
         if (nftnl_rule_nlmsg_parse(msg, r.get()) < 0) return false;
-        if (table != nftnl_rule_get_str(r.get(), NFTNL_RULE_TABLE)) return true;
-        if (chain != nftnl_rule_get_str(r.get(), NFTNL_RULE_CHAIN)) return true;
+        if (table != str(nftnl_rule_get_str(r.get(), NFTNL_RULE_TABLE))) return true;
+        if (chain != str(nftnl_rule_get_str(r.get(), NFTNL_RULE_CHAIN))) return true;
         out.push_back(toRuleInfo(r.get()));
         return true;
       },
@@ -291,7 +298,8 @@ tl::expected<std::vector<SetInfo>, NetlinkError> Reader::sets(Family family,
       [&out, table](const nlmsghdr* msg) {
         SetPtr s = makeSet();
         if (nftnl_set_nlmsg_parse(msg, s.get()) < 0) return false;
-        if (table == nftnl_set_get_str(s.get(), NFTNL_SET_TABLE)) out.push_back(toSetInfo(s.get()));
+        if (table == str(nftnl_set_get_str(s.get(), NFTNL_SET_TABLE)))
+          out.push_back(toSetInfo(s.get()));
         return true;
       },
       dumpOp("sets", family, table));
@@ -349,11 +357,14 @@ tl::expected<uint32_t, NetlinkError> Reader::generation() {
   auto done = socket_.talk(
       nlh,
       [&gen](const nlmsghdr* msg) {
+        if (mnl_nlmsg_get_payload_len(msg) < sizeof(nfgenmsg)) return false;
         const auto* payload = static_cast<const char*>(mnl_nlmsg_get_payload(msg));
         int remaining = static_cast<int>(mnl_nlmsg_get_payload_len(msg) - sizeof(nfgenmsg));
         for (auto* a = reinterpret_cast<const nlattr*>(payload + sizeof(nfgenmsg));
              mnl_attr_ok(a, remaining); remaining -= MNL_ALIGN(a->nla_len), a = mnl_attr_next(a)) {
-          if (mnl_attr_get_type(a) == NFTA_GEN_ID) gen = ntohl(mnl_attr_get_u32(a));
+          if (mnl_attr_get_type(a) == NFTA_GEN_ID &&
+              mnl_attr_get_payload_len(a) >= sizeof(uint32_t))
+            gen = ntohl(mnl_attr_get_u32(a));
         }
         return true;
       },

@@ -4,26 +4,14 @@
 #include <libnftnl/udata.h>
 
 #include <cstring>
-#include <stdexcept>
 
 #include "dataplane/netlink/udata.h"
 
 namespace kpx::nft {
 
-namespace {
-
-// Registers are a programming error, not a runtime condition: a rule that overflows them is
-// a bug in the caller, caught by the first test that builds it.
-void checkRegister(Reg reg, uint32_t len) {
-  if (reg.index >= kRegCount || reg.index + (len + 3) / 4 > kRegCount) {
-    throw std::out_of_range("nftables register out of range");
-  }
-}
-
-}  // namespace
-
 std::string renderExpr(const nftnl_expr* expr) {
-  std::string out = nftnl_expr_get_str(expr, NFTNL_EXPR_NAME);
+  const char* name = nftnl_expr_get_str(expr, NFTNL_EXPR_NAME);
+  std::string out = name != nullptr ? name : "?";
   char buf[1024];
   if (nftnl_expr_snprintf(buf, sizeof(buf), expr, NFTNL_OUTPUT_DEFAULT, 0) > 0) {
     out += ' ';
@@ -45,13 +33,32 @@ RuleBuilder::RuleBuilder(Family family, std::string_view table, std::string_view
   nftnl_rule_set_str(rule_.get(), NFTNL_RULE_CHAIN, chain_.c_str());
 }
 
+void RuleBuilder::fail(std::string_view what) {
+  if (error_.empty())
+    error_ = what.empty() ? std::string("cannot build the rule") : std::string(what);
+}
+
+// Registers are a programming error, not a runtime condition: a rule that overflows them is
+// a bug in the caller, caught by the first test that builds it; the rule is then not sent.
+bool RuleBuilder::checkRegister(Reg reg, uint32_t len, const char* expression) {
+  if (reg.index < kRegCount && len <= 4U * kRegCount && reg.index + (len + 3) / 4 <= kRegCount)
+    return true;
+  fail(std::string(expression) + ": nftables register " + std::to_string(reg.index) + " + " +
+       std::to_string(len) + " bytes out of range");
+  return false;
+}
+
 void RuleBuilder::add(ExprPtr expr) {
+  if (!rule_) {  // taken already: the expression is freed with `expr`
+    fail("expression added to a rule already handed over");
+    return;
+  }
   nftnl_rule_add_expr(rule_.get(), expr.release());  // the rule owns it from here
   ++expressions_;
 }
 
 RuleBuilder& RuleBuilder::payload(PayloadBase base, uint32_t offset, uint32_t len, Reg dst) {
-  checkRegister(dst, len);
+  if (!checkRegister(dst, len, "payload")) return *this;
   ExprPtr e = makeExpr("payload");
   nftnl_expr_set_u32(e.get(), NFTNL_EXPR_PAYLOAD_DREG, encodeRegister(dst));
   nftnl_expr_set_u32(e.get(), NFTNL_EXPR_PAYLOAD_BASE, static_cast<uint32_t>(base));
@@ -62,7 +69,7 @@ RuleBuilder& RuleBuilder::payload(PayloadBase base, uint32_t offset, uint32_t le
 }
 
 RuleBuilder& RuleBuilder::meta(uint32_t key, Reg dst) {
-  checkRegister(dst, 4);
+  if (!checkRegister(dst, 4, "meta")) return *this;
   ExprPtr e = makeExpr("meta");
   nftnl_expr_set_u32(e.get(), NFTNL_EXPR_META_KEY, key);
   nftnl_expr_set_u32(e.get(), NFTNL_EXPR_META_DREG, encodeRegister(dst));
@@ -71,7 +78,7 @@ RuleBuilder& RuleBuilder::meta(uint32_t key, Reg dst) {
 }
 
 RuleBuilder& RuleBuilder::metaSet(uint32_t key, Reg src) {
-  checkRegister(src, 4);
+  if (!checkRegister(src, 4, "metaSet")) return *this;
   ExprPtr e = makeExpr("meta");
   nftnl_expr_set_u32(e.get(), NFTNL_EXPR_META_KEY, key);
   nftnl_expr_set_u32(e.get(), NFTNL_EXPR_META_SREG, encodeRegister(src));
@@ -80,7 +87,7 @@ RuleBuilder& RuleBuilder::metaSet(uint32_t key, Reg src) {
 }
 
 RuleBuilder& RuleBuilder::ct(uint32_t key, Reg dst) {
-  checkRegister(dst, 4);
+  if (!checkRegister(dst, 4, "ct")) return *this;
   ExprPtr e = makeExpr("ct");
   nftnl_expr_set_u32(e.get(), NFTNL_EXPR_CT_KEY, key);
   nftnl_expr_set_u32(e.get(), NFTNL_EXPR_CT_DREG, encodeRegister(dst));
@@ -89,7 +96,7 @@ RuleBuilder& RuleBuilder::ct(uint32_t key, Reg dst) {
 }
 
 RuleBuilder& RuleBuilder::fib(uint32_t flags, uint32_t result, Reg dst) {
-  checkRegister(dst, 4);
+  if (!checkRegister(dst, 4, "fib")) return *this;
   ExprPtr e = makeExpr("fib");
   nftnl_expr_set_u32(e.get(), NFTNL_EXPR_FIB_FLAGS, flags);
   nftnl_expr_set_u32(e.get(), NFTNL_EXPR_FIB_RESULT, result);
@@ -99,7 +106,7 @@ RuleBuilder& RuleBuilder::fib(uint32_t flags, uint32_t result, Reg dst) {
 }
 
 RuleBuilder& RuleBuilder::numgenRandom(uint32_t modulus, Reg dst, uint32_t offset) {
-  checkRegister(dst, 4);
+  if (!checkRegister(dst, 4, "numgenRandom")) return *this;
   ExprPtr e = makeExpr("numgen");
   nftnl_expr_set_u32(e.get(), NFTNL_EXPR_NG_DREG, encodeRegister(dst));
   nftnl_expr_set_u32(e.get(), NFTNL_EXPR_NG_MODULUS, modulus);
@@ -110,7 +117,7 @@ RuleBuilder& RuleBuilder::numgenRandom(uint32_t modulus, Reg dst, uint32_t offse
 }
 
 RuleBuilder& RuleBuilder::immediate(Reg dst, std::span<const uint8_t> data) {
-  checkRegister(dst, static_cast<uint32_t>(data.size()));
+  if (!checkRegister(dst, static_cast<uint32_t>(data.size()), "immediate")) return *this;
   ExprPtr e = makeExpr("immediate");
   nftnl_expr_set_u32(e.get(), NFTNL_EXPR_IMM_DREG, encodeRegister(dst));
   nftnl_expr_set(e.get(), NFTNL_EXPR_IMM_DATA, data.data(), static_cast<uint32_t>(data.size()));
@@ -127,9 +134,12 @@ RuleBuilder& RuleBuilder::immediateU32(Reg dst, uint32_t hostOrder) {
 RuleBuilder& RuleBuilder::bitwise(Reg src, Reg dst, std::span<const uint8_t> mask,
                                   std::span<const uint8_t> xorValue) {
   const auto len = static_cast<uint32_t>(mask.size());
-  if (xorValue.size() != mask.size()) throw std::invalid_argument("bitwise: mask/xor length");
-  checkRegister(src, len);
-  checkRegister(dst, len);
+  if (xorValue.size() != mask.size()) {
+    fail("bitwise: mask and xor lengths differ");
+    return *this;
+  }
+  if (!checkRegister(src, len, "bitwise")) return *this;
+  if (!checkRegister(dst, len, "bitwise")) return *this;
   ExprPtr e = makeExpr("bitwise");
   nftnl_expr_set_u32(e.get(), NFTNL_EXPR_BITWISE_SREG, encodeRegister(src));
   nftnl_expr_set_u32(e.get(), NFTNL_EXPR_BITWISE_DREG, encodeRegister(dst));
@@ -142,7 +152,7 @@ RuleBuilder& RuleBuilder::bitwise(Reg src, Reg dst, std::span<const uint8_t> mas
 }
 
 RuleBuilder& RuleBuilder::cmp(Reg src, CmpOp op, std::span<const uint8_t> data) {
-  checkRegister(src, static_cast<uint32_t>(data.size()));
+  if (!checkRegister(src, static_cast<uint32_t>(data.size()), "cmp")) return *this;
   ExprPtr e = makeExpr("cmp");
   nftnl_expr_set_u32(e.get(), NFTNL_EXPR_CMP_SREG, encodeRegister(src));
   nftnl_expr_set_u32(e.get(), NFTNL_EXPR_CMP_OP, static_cast<uint32_t>(op));
@@ -163,12 +173,12 @@ RuleBuilder& RuleBuilder::cmpU32(Reg src, CmpOp op, uint32_t hostOrder) {
 
 RuleBuilder& RuleBuilder::lookup(std::string_view set, Reg key, std::optional<Reg> dst,
                                  bool invert) {
-  checkRegister(key, 4);
+  if (!checkRegister(key, 4, "lookup")) return *this;
   ExprPtr e = makeExpr("lookup");
   nftnl_expr_set_u32(e.get(), NFTNL_EXPR_LOOKUP_SREG, encodeRegister(key));
   nftnl_expr_set_str(e.get(), NFTNL_EXPR_LOOKUP_SET, std::string(set).c_str());
   if (dst) {
-    checkRegister(*dst, 4);
+    if (!checkRegister(*dst, 4, "lookup")) return *this;
     nftnl_expr_set_u32(e.get(), NFTNL_EXPR_LOOKUP_DREG, encodeRegister(*dst));
   }
   if (invert) nftnl_expr_set_u32(e.get(), NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
@@ -177,7 +187,7 @@ RuleBuilder& RuleBuilder::lookup(std::string_view set, Reg key, std::optional<Re
 }
 
 RuleBuilder& RuleBuilder::vmap(std::string_view map, Reg key) {
-  checkRegister(key, 4);
+  if (!checkRegister(key, 4, "vmap")) return *this;
   ExprPtr e = makeExpr("lookup");
   nftnl_expr_set_u32(e.get(), NFTNL_EXPR_LOOKUP_SREG, encodeRegister(key));
   nftnl_expr_set_str(e.get(), NFTNL_EXPR_LOOKUP_SET, std::string(map).c_str());
@@ -188,13 +198,13 @@ RuleBuilder& RuleBuilder::vmap(std::string_view map, Reg key) {
 
 RuleBuilder& RuleBuilder::dynset(DynsetOp op, std::string_view set, Reg key,
                                  std::optional<Reg> data, std::chrono::milliseconds timeout) {
-  checkRegister(key, 4);
+  if (!checkRegister(key, 4, "dynset")) return *this;
   ExprPtr e = makeExpr("dynset");
   nftnl_expr_set_u32(e.get(), NFTNL_EXPR_DYNSET_OP, static_cast<uint32_t>(op));
   nftnl_expr_set_str(e.get(), NFTNL_EXPR_DYNSET_SET_NAME, std::string(set).c_str());
   nftnl_expr_set_u32(e.get(), NFTNL_EXPR_DYNSET_SREG_KEY, encodeRegister(key));
   if (data) {
-    checkRegister(*data, 4);
+    if (!checkRegister(*data, 4, "dynset")) return *this;
     nftnl_expr_set_u32(e.get(), NFTNL_EXPR_DYNSET_SREG_DATA, encodeRegister(*data));
   }
   if (timeout.count() > 0) {
@@ -215,11 +225,11 @@ RuleBuilder& RuleBuilder::nat(NatType type, Family addrFamily, std::optional<Reg
   nftnl_expr_set_u32(e.get(), NFTNL_EXPR_NAT_TYPE, static_cast<uint32_t>(type));
   nftnl_expr_set_u32(e.get(), NFTNL_EXPR_NAT_FAMILY, familyValue(addrFamily));
   if (addr) {
-    checkRegister(*addr, addrFamily == Family::Ip6 ? 16 : 4);
+    if (!checkRegister(*addr, addrFamily == Family::Ip6 ? 16 : 4, "nat")) return *this;
     nftnl_expr_set_u32(e.get(), NFTNL_EXPR_NAT_REG_ADDR_MIN, encodeRegister(*addr));
   }
   if (port) {
-    checkRegister(*port, 4);
+    if (!checkRegister(*port, 4, "nat")) return *this;
     nftnl_expr_set_u32(e.get(), NFTNL_EXPR_NAT_REG_PROTO_MIN, encodeRegister(*port));
   }
   if (flags != 0) nftnl_expr_set_u32(e.get(), NFTNL_EXPR_NAT_FLAGS, flags);
@@ -255,6 +265,10 @@ RuleBuilder& RuleBuilder::verdict(const Verdict& v) {
 
 RuleBuilder& RuleBuilder::comment(std::string_view text) {
   comment_ = std::string(text.substr(0, kMaxCommentLen));
+  if (!rule_) {
+    fail("comment set on a rule already handed over");
+    return *this;
+  }
   const auto ud = encodeComment(NFTNL_UDATA_RULE_COMMENT, comment_);
   nftnl_rule_set_data(rule_.get(), NFTNL_RULE_USERDATA, ud.data(),
                       static_cast<uint32_t>(ud.size()));

@@ -53,6 +53,11 @@ enum class DynsetOp : uint32_t { Add = NFT_DYNSET_OP_ADD, Update = NFT_DYNSET_OP
 
 enum class NatType : uint32_t { Snat = NFT_NAT_SNAT, Dnat = NFT_NAT_DNAT };
 
+// A rule that cannot be built (a register out of range, a bad argument to a building block) is
+// a bug in the caller, but it never throws: the builder keeps the first error, leaves the
+// offending expression out, and Batch::addRule turns it into a failed commit that names the
+// rule (nothing of the batch is sent). Nothing throws out of the sync thread (CONTRIBUTING
+// habit 6).
 class RuleBuilder {
  public:
   RuleBuilder(Family family, std::string_view table, std::string_view chain);
@@ -64,6 +69,11 @@ class RuleBuilder {
   const std::string& chain() const { return chain_; }
   const std::string& comment() const { return comment_; }
   size_t expressionCount() const { return expressions_; }
+  // False once an expression could not be built; error() says which and why.
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+  // Records an error (the first one is kept): for building blocks that reject their arguments.
+  void fail(std::string_view what);
 
   // Loads.
   RuleBuilder& payload(PayloadBase base, uint32_t offset, uint32_t len, Reg dst);
@@ -116,6 +126,8 @@ class RuleBuilder {
 
  private:
   void add(ExprPtr expr);
+  // False (and the rule failed) when `len` bytes from `reg` do not fit in the 16 registers.
+  bool checkRegister(Reg reg, uint32_t len, const char* expression);
 
   Family family_;
   std::string table_;
@@ -123,6 +135,7 @@ class RuleBuilder {
   std::string comment_;
   RulePtr rule_;
   size_t expressions_ = 0;
+  std::string error_;
 };
 
 }  // namespace kpx::nft

@@ -30,20 +30,23 @@ std::vector<uint8_t> encodeSetUdata(uint32_t keyByteorder, std::optional<uint32_
 }
 
 std::string decodeComment(std::span<const uint8_t> udata, uint8_t type) {
-  struct Ctx {
-    uint8_t type;
-    std::string out;
-  } ctx{type, {}};
-  auto cb = [](const nftnl_udata* attr, void* data) -> int {
-    auto* c = static_cast<Ctx*>(data);
-    if (nftnl_udata_type(attr) != c->type) return 0;
-    const auto* value = static_cast<const char*>(nftnl_udata_get(attr));
-    c->out.assign(value, strnlen(value, nftnl_udata_len(attr)));
-    return 0;
-  };
-  if (udata.empty()) return {};
-  nftnl_udata_parse(udata.data(), static_cast<uint32_t>(udata.size()), cb, &ctx);
-  return ctx.out;
+  // Walked here rather than with nftnl_udata_parse, which trusts each TLV's length: udata comes
+  // back from the kernel as anyone wrote it, and a truncated blob must yield "", not a read
+  // past its end. Layout (libnftnl's struct nftnl_udata): type (1 byte), length (1 byte), value.
+  std::string out;
+  size_t at = 0;
+  while (udata.size() - at >= 2) {
+    const uint8_t attrType = udata[at];
+    const size_t len = udata[at + 1];
+    const size_t value = at + 2;
+    if (len > udata.size() - value) break;  // truncated: nothing after it can be trusted
+    if (attrType == type) {
+      const auto* text = reinterpret_cast<const char*>(udata.data() + value);
+      out.assign(text, strnlen(text, len));
+    }
+    at = value + len;
+  }
+  return out;
 }
 
 }  // namespace kpx::nft

@@ -33,7 +33,12 @@ std::map<std::string, std::vector<nft::ElementSpec>> byMap(const Range& list, Ge
 void writeRule(nft::Batch& batch, nft::Family family, const std::string& chain,
                const RuleDef& rule) {
   nft::RuleBuilder builder(family, kTable, chain);
-  rule.build(builder);
+  // An empty std::function would throw bad_function_call; a rule without its builder is a bug
+  // that fails the batch instead (Batch::addRule).
+  if (rule.build)
+    rule.build(builder);
+  else
+    builder.fail("no expressions for the rule");
   batch.addRule(std::move(builder), "add rule " + std::string(nft::familyName(family)) + " " +
                                         std::string(kTable) + " " + chain + " " + rule.text);
 }

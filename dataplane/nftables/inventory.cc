@@ -1,8 +1,8 @@
 #include "dataplane/nftables/inventory.h"
 
 #include <algorithm>
+#include <charconv>
 #include <map>
-#include <regex>
 #include <set>
 
 #include "dataplane/netlink/reader.h"
@@ -21,6 +21,32 @@ std::optional<Protocol> protocolOf(uint8_t number) {
 std::optional<Protocol> protocolNamed(std::string_view name) {
   for (Protocol p : {Protocol::TCP, Protocol::UDP, Protocol::SCTP})
     if (toLowerString(p) == name) return p;
+  return std::nullopt;
+}
+
+// A decimal number that is all of `text` (no sign, no spaces), or none: std::from_chars, which
+// neither throws (std::stoul does, on junk or overflow) nor depends on the locale.
+template <typename T>
+std::optional<T> decimal(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  T value{};
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc() || ptr != end) return std::nullopt;
+  return value;
+}
+
+// The timeout of a dynset expression as libnftnl prints it ("... timeout 10800000ms ..."): the
+// first "timeout <1 to 12 digits>ms" in the text.
+std::optional<uint64_t> dynsetTimeoutMs(std::string_view text) {
+  constexpr std::string_view kWord = "timeout ";
+  for (size_t at = text.find(kWord); at != std::string_view::npos; at = text.find(kWord, at + 1)) {
+    const std::string_view rest = text.substr(at + kWord.size());
+    size_t digits = 0;
+    while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') ++digits;
+    if (digits == 0 || digits > 12 || rest.substr(digits, 2) != "ms") continue;
+    if (auto ms = decimal<uint64_t>(rest.substr(0, digits))) return ms;
+  }
   return std::nullopt;
 }
 
@@ -54,9 +80,10 @@ std::optional<ServicePortKey> keyFromComment(std::string_view comment, Protocol 
   const std::string_view name =
       comment.substr(slash + 1, colon == std::string_view::npos ? colon : colon - slash - 1);
   if (name.empty()) return std::nullopt;
-  return ServicePortKey{std::string(comment.substr(0, slash)), std::string(name),
-                        colon == std::string_view::npos ? "" : std::string(comment.substr(colon + 1)),
-                        protocol, family};
+  return ServicePortKey{
+      std::string(comment.substr(0, slash)), std::string(name),
+      colon == std::string_view::npos ? "" : std::string(comment.substr(colon + 1)), protocol,
+      family};
 }
 
 // Keys are in register layout: address (4 or 16 bytes), protocol (1 byte in 4), port (2 in 4).
@@ -161,7 +188,7 @@ class InventoryBuilder {
       if (!vip || !el.verdict) continue;
       auto key = keyFromComment(el.comment, vip->protocol, family_);
       if (!key) continue;
-      const VipKind kind = !withAddr                       ? VipKind::NodePort
+      const VipKind kind = !withAddr                        ? VipKind::NodePort
                            : clusterIPs_.contains(*vip->ip) ? VipKind::ClusterIP
                                                             : VipKind::External;
       const VipAction action =
@@ -192,29 +219,24 @@ class InventoryBuilder {
       auto key = keyFromSuffix(parsed.port, family_);
       const auto slash = parsed.endpoint.rfind('/');
       if (!key || slash == std::string::npos) continue;
-      auto ip = IPAddr::parse(parsed.endpoint.substr(0, slash));
-      const std::string portText = parsed.endpoint.substr(slash + 1);
-      if (!ip || portText.empty() || portText.size() > 5 ||
-          !std::all_of(portText.begin(), portText.end(), [](char c) { return c >= '0' && c <= '9'; }))
-        continue;
-      const unsigned long p = std::stoul(portText);
-      if (p > 65535) continue;
-      port(*key).endpoints.push_back({*ip, static_cast<uint16_t>(p), EndpointPhase::Active});
+      auto ip = IPAddr::parse(std::string_view(parsed.endpoint).substr(0, slash));
+      const auto p = decimal<uint16_t>(std::string_view(parsed.endpoint).substr(slash + 1));
+      if (!ip || !p) continue;
+      port(*key).endpoints.push_back({*ip, *p, EndpointPhase::Active});
     }
   }
 
   // The affinity timeout is in the endpoint chains' `update @affinity { ... timeout Ns }`.
   void affinity(const nft::TableContents& t) {
-    static const std::regex timeout(R"(timeout (\d{1,12})ms)");
     for (const auto& rule : t.rules) {
       const auto parsed = parseChainName(rule.chain);
       if (parsed.kind != "endpoint") continue;
       auto key = keyFromSuffix(parsed.port, family_);
       if (!key) continue;
       for (const auto& expr : rule.exprs) {
-        std::smatch m;
-        if (expr.name == "dynset" && std::regex_search(expr.text, m, timeout))
-          port(*key).affinitySeconds = static_cast<uint32_t>(std::stoull(m[1]) / 1000);
+        if (expr.name != "dynset") continue;
+        if (auto ms = dynsetTimeoutMs(expr.text))
+          port(*key).affinitySeconds = static_cast<uint32_t>(*ms / 1000);
       }
     }
   }
@@ -227,18 +249,24 @@ class InventoryBuilder {
 
 }  // namespace
 
+Inventory inventoryOf(const std::vector<std::pair<IPFamily, nft::TableContents>>& tables) {
+  InventoryBuilder builder;
+  for (const auto& [family, table] : tables) builder.addFamily(family, table);
+  return builder.finish();
+}
+
 DataplaneResult<Inventory> readInventory(nft::Socket& socket) {
   nft::Reader reader(socket);
-  InventoryBuilder builder;
+  std::vector<std::pair<IPFamily, nft::TableContents>> tables;
   for (IPFamily family : {IPFamily::V4, IPFamily::V6}) {
     auto table = reader.table(nftFamily(family), kTable);
     if (!table) {
       if (table.error().errnum == ENOENT) continue;  // no kpx table for this family
       return tl::unexpected(nft::toDataplaneError(table.error(), "dump"));
     }
-    builder.addFamily(family, *table);
+    tables.emplace_back(family, std::move(*table));
   }
-  return builder.finish();
+  return inventoryOf(tables);
 }
 
 }  // namespace kpx::nftables

@@ -2,14 +2,18 @@
 
 #include <malloc.h>
 
+#include <cerrno>
 #include <chrono>
+#include <exception>
 #include <functional>
+#include <new>
+#include <string_view>
 
+#include "dataplane/netlink/reader.h"
 #include "dataplane/nftables/batch_writer.h"
 #include "dataplane/nftables/elements.h"
 #include "dataplane/nftables/inventory.h"
 #include "dataplane/nftables/names.h"
-#include "dataplane/netlink/reader.h"
 #include "dataplane/nftables/render_base.h"
 #include "dataplane/nftables/render_port.h"
 #include "dataplane/nftables/rules.h"
@@ -68,6 +72,37 @@ bool serves(const ProxyState& state, IPFamily family) {
   return state.global.families.empty() || state.global.families.contains(family);
 }
 
+DataplaneError exceptionError(std::string_view operation, bool writes, int errnum,
+                              std::string_view what) {
+  DataplaneError error{.errnum = errnum,
+                       .operation = std::string(operation),
+                       .object = {},
+                       .detail = "unexpected exception: " + std::string(what),
+                       // A write may have reached the kernel before the throw.
+                       .outcomeUnknown = writes,
+                       .unsupported = false};
+  log::error("nftables " + error.str());
+  return error;
+}
+
+// The last resort of the Dataplane contract (nothing throws out of sync, dump, render or
+// cleanup, CONTRIBUTING habit 6): whatever escapes the code below, a bug or std::bad_alloc,
+// becomes a DataplaneError naming the operation. The code itself throws nothing on purpose:
+// RuleBuilder records a rule it cannot build and fails the batch, numbers are parsed with
+// std::from_chars.
+template <typename Fn>
+auto guarded(std::string_view operation, bool writes, Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const std::bad_alloc& e) {
+    return tl::unexpected(exceptionError(operation, writes, ENOMEM, e.what()));
+  } catch (const std::exception& e) {
+    return tl::unexpected(exceptionError(operation, writes, 0, e.what()));
+  } catch (...) {
+    return tl::unexpected(exceptionError(operation, writes, 0, "not a std::exception"));
+  }
+}
+
 }  // namespace
 
 DataplaneResult<std::unique_ptr<NftablesDataplane>> NftablesDataplane::create(
@@ -90,7 +125,8 @@ std::vector<IPAddr> NftablesDataplane::nodePortIPs(const GlobalState& global) co
   if (global.nodePortAddresses.allLocal || !options_.nodeAddresses) return {};
   auto addresses = options_.nodeAddresses();
   if (!addresses) {
-    log::error("nftables: " + addresses.error().str() + "; NodePorts limited by nodePortAddresses get no address");
+    log::error("nftables: " + addresses.error().str() +
+               "; NodePorts limited by nodePortAddresses get no address");
     return {};
   }
   return kpx::nodePortIPs(global.nodePortAddresses, *addresses);
@@ -185,7 +221,10 @@ DataplaneResult<SyncReport> NftablesDataplane::fullSync(const ProxyState& desire
       buildTable(family, desired, nodeIPs, scratch, &delta, again,
                  [&](TableDelta& d) { writeDelta(batch, f, d); });
       writeDelta(batch, f, delta);
-      const nft::ElementSpec stamp = stampElement(fresh.at(family).model.stamp());
+      // `fresh` holds every family served (first pass above).
+      const auto kept = fresh.find(family);
+      const nft::ElementSpec stamp =
+          stampElement(kept != fresh.end() ? kept->second.model.stamp() : 0);
       batch.addElements(f, kTable, kStampSet, std::span(&stamp, 1));
     }
     result = commit(batch, "full sync");
@@ -218,8 +257,7 @@ DataplaneResult<SyncReport> NftablesDataplane::incrementalSync(const ProxyState&
       std::optional<PortRendering> was, will;
       if (previous) was = renderPort(*previous, desired.global);
       if (next) will = renderPort(*next, desired.global);
-      table.model.updatePort(key, was ? &*was : nullptr, will ? &*will : nullptr, &delta,
-                             problems);
+      table.model.updatePort(key, was ? &*was : nullptr, will ? &*will : nullptr, &delta, problems);
     }
     // Ports that lost an element to another port's claim get another chance: the claimant
     // may be gone now.
@@ -246,74 +284,90 @@ DataplaneResult<SyncReport> NftablesDataplane::incrementalSync(const ProxyState&
 
 DataplaneResult<SyncReport> NftablesDataplane::sync(const ProxyState& desired, SyncKind kind,
                                                     const StateChanges& changes) {
-  if (kind == SyncKind::Full || needFull_) return fullSync(desired);
-  // The periodic check: each table's stamp is what this process last wrote (one small read per
-  // family). A table deleted, flushed or replaced behind kpx's back is rewritten now rather than
-  // at the next hourly full sync.
-  auto sock = socket("verify");
-  if (!sock) return tl::unexpected(sock.error());
-  if (kind == SyncKind::Verify && !kernelHolds(**sock, tables_)) {
-    log::warn("nftables: kpx's tables are not as kpx left them (changed outside kpx); rewriting them");
-    ++stats_.repairs;
-    return fullSync(desired);
-  }
-  return incrementalSync(desired, changes);
+  auto result =
+      guarded(std::string(toString(kind)) + " sync", true, [&]() -> DataplaneResult<SyncReport> {
+        if (kind == SyncKind::Full || needFull_) return fullSync(desired);
+        // The periodic check: each table's stamp is what this process last wrote (one small read
+        // per family). A table deleted, flushed or replaced behind kpx's back is rewritten now
+        // rather than at the next hourly full sync.
+        auto sock = socket("verify");
+        if (!sock) return tl::unexpected(sock.error());
+        if (kind == SyncKind::Verify && !kernelHolds(**sock, tables_)) {
+          log::warn(
+              "nftables: kpx's tables are not as kpx left them (changed outside kpx); rewriting "
+              "them");
+          ++stats_.repairs;
+          return fullSync(desired);
+        }
+        return incrementalSync(desired, changes);
+      });
+  // Whatever failed, and wherever (an exception may have left the model half updated), the next
+  // sync rebuilds everything (the Dataplane contract).
+  if (!result) needFull_ = true;
+  return result;
 }
 
 DataplaneResult<Inventory> NftablesDataplane::dump() {
-  auto sock = socket("dump");
-  if (!sock) return tl::unexpected(sock.error());
-  return readInventory(**sock);
+  return guarded("dump", false, [&]() -> DataplaneResult<Inventory> {
+    auto sock = socket("dump");
+    if (!sock) return tl::unexpected(sock.error());
+    return readInventory(**sock);
+  });
 }
 
 DataplaneResult<void> NftablesDataplane::cleanup() {
-  nft::Batch batch;
-  for (IPFamily family : kFamilies) {
-    batch.addTable(nftFamily(family), {std::string(kTable), ""});
-    batch.deleteTable(nftFamily(family), kTable);
-  }
-  auto result = commit(batch, "cleanup");
-  if (!result) return tl::unexpected(result.error());
-  tables_.clear();
-  needFull_ = true;
-  return {};
+  auto result = guarded("cleanup", true, [&]() -> DataplaneResult<void> {
+    nft::Batch batch;
+    for (IPFamily family : kFamilies) {
+      batch.addTable(nftFamily(family), {std::string(kTable), ""});
+      batch.deleteTable(nftFamily(family), kTable);
+    }
+    auto committed = commit(batch, "cleanup");
+    if (!committed) return tl::unexpected(committed.error());
+    tables_.clear();
+    return {};
+  });
+  needFull_ = true;  // done or not, the tables are no longer known
+  return result;
 }
 
 DataplaneResult<std::string> NftablesDataplane::render(const ProxyState& state) const {
-  const std::vector<IPAddr> nodeIPs = nodePortIPs(state.global);
-  std::string out;
-  for (IPFamily family : kFamilies) {
-    if (!serves(state, family)) continue;
-    TableModel model;
-    TableDelta delta;
-    std::vector<std::string> problems;
-    buildTable(family, state, nodeIPs, model, &delta, problems);
-    const std::string fam(ipKeyword(family));
-    out += "table " + fam + " " + std::string(kTable) + " {\n";
-    for (const auto& set : renderBase(family, state.global, {}).sets) {
-      out += "\t" + std::string(set.isMap() ? "map " : "set ") + set.name + " {\n";
-      bool any = false;
-      for (const auto& [id, e] : delta.addedElements()) {
-        if (e.map != set.name) continue;
-        out += std::string(any ? ",\n" : "\t\telements = { ") + (any ? "\t\t\t     " : "") +
-               e.text() + (e.comment.empty() ? "" : " comment \"" + e.comment + "\"");
-        any = true;
+  return guarded("render", false, [&]() -> DataplaneResult<std::string> {
+    const std::vector<IPAddr> nodeIPs = nodePortIPs(state.global);
+    std::string out;
+    for (IPFamily family : kFamilies) {
+      if (!serves(state, family)) continue;
+      TableModel model;
+      TableDelta delta;
+      std::vector<std::string> problems;
+      buildTable(family, state, nodeIPs, model, &delta, problems);
+      const std::string fam(ipKeyword(family));
+      out += "table " + fam + " " + std::string(kTable) + " {\n";
+      for (const auto& set : renderBase(family, state.global, {}).sets) {
+        out += "\t" + std::string(set.isMap() ? "map " : "set ") + set.name + " {\n";
+        bool any = false;
+        for (const auto& [id, e] : delta.addedElements()) {
+          if (e.map != set.name) continue;
+          out += std::string(any ? ",\n" : "\t\telements = { ") + (any ? "\t\t\t     " : "") +
+                 e.text() + (e.comment.empty() ? "" : " comment \"" + e.comment + "\"");
+          any = true;
+        }
+        out += any ? " }\n\t}\n" : "\t}\n";
       }
-      out += any ? " }\n\t}\n" : "\t}\n";
+      for (const auto& [name, chain] : delta.addedChains()) {
+        out += "\n\tchain " + name + " {\n";
+        if (chain.base)
+          out += "\t\ttype " + chain.base->type + " hook " +
+                 std::string(nft::hookName(chain.base->hook)) + " priority " +
+                 std::to_string(chain.base->priority) + "; policy accept;\n";
+        for (const auto& r : chain.rules) out += "\t\t" + r.text + "\n";
+        out += "\t}\n";
+      }
+      for (const auto& p : problems) out += "\t# skipped: " + p + "\n";
+      out += "}\n";
     }
-    for (const auto& [name, chain] : delta.addedChains()) {
-      out += "\n\tchain " + name + " {\n";
-      if (chain.base)
-        out += "\t\ttype " + chain.base->type + " hook " +
-               std::string(nft::hookName(chain.base->hook)) + " priority " +
-               std::to_string(chain.base->priority) + "; policy accept;\n";
-      for (const auto& r : chain.rules) out += "\t\t" + r.text + "\n";
-      out += "\t}\n";
-    }
-    for (const auto& p : problems) out += "\t# skipped: " + p + "\n";
-    out += "}\n";
-  }
-  return out;
+    return out;
+  });
 }
 
 }  // namespace kpx::nftables

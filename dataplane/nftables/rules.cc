@@ -1,15 +1,16 @@
 #include "dataplane/nftables/rules.h"
 
-#include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nf_nat.h>
+#include <linux/netfilter/nf_tables.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstring>
 #include <vector>
 
-#include "dataplane/nftables/names.h"
 #include "dataplane/netlink/matchers.h"
+#include "dataplane/nftables/names.h"
 
 namespace kpx::nftables {
 namespace {
@@ -28,12 +29,14 @@ std::string hex32(uint32_t v) {
 }
 
 // iifname matches as nft encodes them: the whole 16-byte name for an exact match, only the
-// prefix bytes for "name*".
+// prefix bytes for "name*". Interface names have at most 15 bytes (IFNAMSIZ with its NUL); a
+// longer name or prefix from the configuration is cut to the 16 bytes the register holds, so
+// it matches no interface rather than reading past the name.
 void matchIifname(RuleBuilder& r, std::string_view ifname, bool prefix, bool negate) {
   r.meta(NFT_META_IIFNAME, nft::Reg{0});
   std::array<uint8_t, 16> name{};
-  std::memcpy(name.data(), ifname.data(), std::min<size_t>(ifname.size(), 15));
-  const size_t len = prefix ? ifname.size() : name.size();
+  std::memcpy(name.data(), ifname.data(), std::min<size_t>(ifname.size(), prefix ? 16 : 15));
+  const size_t len = prefix ? std::min(ifname.size(), name.size()) : name.size();
   r.cmp(nft::Reg{0}, negate ? nft::CmpOp::Neq : nft::CmpOp::Eq,
         std::span<const uint8_t>(name.data(), len));
 }
@@ -60,7 +63,9 @@ nft::Family nftFamily(IPFamily family) {
   return family == IPFamily::V4 ? nft::Family::Ip : nft::Family::Ip6;
 }
 
-std::string_view ipKeyword(IPFamily family) { return family == IPFamily::V4 ? "ip" : "ip6"; }
+std::string_view ipKeyword(IPFamily family) {
+  return family == IPFamily::V4 ? "ip" : "ip6";
+}
 
 RuleDef jumpRule(std::string_view chain) {
   std::string c(chain);
@@ -92,9 +97,8 @@ RuleDef daddrProtoPortVmap(IPFamily family, std::string_view map) {
   std::string m(map);
   return {std::string(ipKeyword(family)) + " daddr . meta l4proto . th dport vmap @" + m,
           [family, m](RuleBuilder& r) {
-            nft::matchConcatVmap(r, {nft::daddrField(nftFamily(family)), Field::L4proto,
-                                     Field::ThDport},
-                                 m);
+            nft::matchConcatVmap(
+                r, {nft::daddrField(nftFamily(family)), Field::L4proto, Field::ThDport}, m);
           }};
 }
 
@@ -153,8 +157,7 @@ RuleDef rejectTcpWithReset() {
 }
 
 RuleDef rejectRule(IPFamily family) {
-  return {"reject",
-          [family](RuleBuilder& r) { nft::rejectPortUnreachable(r, nftFamily(family)); }};
+  return {"reject", [family](RuleBuilder& r) { nft::rejectPortUnreachable(r, nftFamily(family)); }};
 }
 
 RuleDef daddrSaddrNotInCidrJump(const IPAddr& daddr, const CIDR& cidr, std::string_view chain) {
@@ -268,11 +271,11 @@ RuleDef daddrEqualsJump(const IPAddr& daddr, std::string_view chain) {
 
 RuleDef numgenGoto(uint32_t slot, uint32_t endpoints, std::string_view chain) {
   std::string c(chain);
-  const std::string match =
-      slot + 1 < endpoints ? "numgen random mod " + std::to_string(endpoints - slot) + " == 0 " : "";
-  return {match + "goto " + c, [slot, endpoints, c](RuleBuilder& r) {
-            nft::numgenSlotGoto(r, slot, endpoints, c);
-          }};
+  const std::string match = slot + 1 < endpoints
+                                ? "numgen random mod " + std::to_string(endpoints - slot) + " == 0 "
+                                : "";
+  return {match + "goto " + c,
+          [slot, endpoints, c](RuleBuilder& r) { nft::numgenSlotGoto(r, slot, endpoints, c); }};
 }
 
 RuleDef affinityGoto(IPFamily family, uint32_t endpointKey, std::string_view chain) {
@@ -294,8 +297,8 @@ RuleDef affinityUpdate(IPFamily family, uint32_t endpointKey, std::chrono::secon
 }
 
 RuleDef dnatRule(Protocol protocol, const IPAddr& ip, uint16_t port) {
-  const std::string target =
-      ip.isV4() ? ip.str() + ":" + std::to_string(port) : "[" + ip.str() + "]:" + std::to_string(port);
+  const std::string target = ip.isV4() ? ip.str() + ":" + std::to_string(port)
+                                       : "[" + ip.str() + "]:" + std::to_string(port);
   return {"meta l4proto " + std::string(toLowerString(protocol)) + " dnat " +
               std::string(ipKeyword(ip.family())) + " to " + target,
           [protocol, ip, port](RuleBuilder& r) {

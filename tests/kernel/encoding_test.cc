@@ -178,6 +178,14 @@ std::vector<EncodingCase> cases() {
          matchPrefix(r, Field::IpDaddr, v4("10.96.0.1"), 32);
          r.verdict(Verdict::accept());
        }},
+      // A /0 local-traffic CIDR: `!= 0.0.0.0/0` never matches (matchers.h). nft has no such
+      // statement to compare with; the kernel must accept the rule, which nft prints raw.
+      {"saddr != /0", Family::Ip, "@nh,96,8 & 0x0 != 0x0 return",
+       [v4](RuleBuilder& r) {
+         matchPrefix(r, Field::IpSaddr, v4("0.0.0.0"), 0, true);
+         r.verdict(Verdict::ret());
+       },
+       false},
       {"saddr6 /64", Family::Ip6, "ip6 saddr fd00:1:2:3::/64 drop",
        [v6](RuleBuilder& r) {
          matchPrefix(r, Field::Ip6Saddr, v6("fd00:1:2:3::"), 64);
