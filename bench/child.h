@@ -1,9 +1,9 @@
 // Child processes for kpx-bench: the peer's tools (`nft -f`, `iptables-legacy-restore`) run
-// in a network namespace and timed the way ../shared/notes/perf/nsutil.py times them: wall time
-// around spawn + wait, CPU from wait4()'s rusage, peak RSS from GNU time's %M. They are
-// posix_spawn()ed (vfork: no copy of this process's page tables, whatever its size) by this
-// thread while it is inside the namespace, through /usr/bin/time when it is there: a child's
-// ru_maxrss would otherwise start at this process's own peak.
+// in a network namespace and timed: wall time around spawn + wait, CPU from wait4()'s rusage,
+// peak RSS from GNU time's %M. They are posix_spawn()ed (vfork: no copy of this process's page
+// tables, whatever its size) by this thread while it is inside the namespace, through
+// /usr/bin/time when it is there: a child's ru_maxrss would otherwise start at this process's
+// own peak.
 #pragma once
 
 #include <optional>

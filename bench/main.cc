@@ -1,4 +1,4 @@
-// kpx-bench (DESIGN §2, §7): sync latency of kpx's nftables backend side by side with the way
+// kpx-bench (docs/architecture.md, docs/performance.md): sync latency of kpx's nftables backend side by side with the way
 // kube-proxy programs the same services on this machine. Every measurement runs in a fresh
 // network namespace of its own (kpxb<pid>-<n>); the root namespace is never touched.
 #include <sys/utsname.h>
@@ -28,7 +28,7 @@ struct Options {
   int changes = 6;
   std::vector<std::string> peers = {"nft", "iptables-legacy"};
   double peerTimeout = 900;
-  std::string genPy = "/work/shared/notes/perf/gen.py";
+  std::string genPy = KPX_BENCH_GEN_PY;  // bench/kube_proxy_layouts/gen.py in the source tree
   std::string genDir = "/tmp/kpx-bench/gen";
   bool json = false;
   std::string output;

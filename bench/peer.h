@@ -1,6 +1,6 @@
 // The peer side of `kpx-bench sync`: kube-proxy's own layouts for the same N x M, written by
-// ../shared/notes/perf/gen.py and loaded with the tools kube-proxy uses, each repetition in a
-// fresh namespace (as ../shared/notes/perf/bench_restore.py does):
+// bench/kube_proxy_layouts/gen.py and loaded with the tools kube-proxy uses, each repetition in
+// a fresh namespace:
 //   nft:              `nft -f nft-full.nft`; then per change `nft --json list chains ip` (kube-proxy
 //                     lists chains every sync), `nft -f nft-partial-*.nft`, `nft -f nft-stale-*.nft`
 //   iptables-legacy:  jump rules, then `iptables-legacy-restore --noflush --counters` of

@@ -1,6 +1,6 @@
 // The benchmark's services: N services x M endpoints, the same ones that
-// ../shared/notes/perf/gen.py writes as kube-proxy rules, so kpx and the peer program the same
-// cluster. Service i: ns<i%50>/svc<i>, port "http" 80/TCP, ClusterIP 10.96.0.10+i, NodePort
+// bench/kube_proxy_layouts/gen.py writes as kube-proxy rules, so kpx and the peer program the
+// same cluster. Service i: ns<i%50>/svc<i>, port "http" 80/TCP, ClusterIP 10.96.0.10+i, NodePort
 // 30000+i, endpoints 10.244.a.b:8080 (gen.py's ep_ip), cluster CIDR 10.244.0.0/16.
 #pragma once
 

@@ -11,6 +11,8 @@ fi
 packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config clang-format
+  # the second compiler kpx must build with without warnings (clang 14 cannot compile kpx)
+  clang-16 libclang-rt-16-dev
   # libraries kpx links
   libnftnl-dev libmnl-dev
   libnl-3-dev libnl-genl-3-dev libnl-route-3-dev
