@@ -444,7 +444,7 @@ tl::expected<KubeProxyConfigFile, std::string> parseKubeProxyConfiguration(std::
   if (first != std::string_view::npos && text[first] == '{') {
     try {
       docs.push_back(json::parse(text));
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, or out_of_range (4E400)
       return tl::unexpected(std::string("JSON syntax error: ") + e.what());
     }
   } else {

@@ -21,8 +21,8 @@ ParsedObjects parseJsonText(std::string_view text, std::string_view origin) {
   nlohmann::json document;
   try {
     document = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    // e.what() says where ("parse error at line 3, column 7: ..."), after an internal id.
+  } catch (const nlohmann::json::exception& e) {
+    // parse_error, and out_of_range for a number no double holds (4E400). e.what() says where ("parse error at line 3, column 7: ..."), after an internal id.
     std::string_view message = e.what();
     if (message.starts_with("[json.exception.") && message.find("] ") != std::string_view::npos)
       message.remove_prefix(message.find("] ") + 2);

@@ -16,8 +16,11 @@ constexpr size_t kMaxAliasValuesPerDocument = 1'000'000;
 
 // A scalar key as it was written: `80:` is the key "80" and `0x10:` stays "0x10", as
 // sigs.k8s.io/yaml keeps them. Keys that are not scalars are written as JSON.
+// A key holding bytes that are not UTF-8 (an alias of `[ "\xff" ]`) is written with U+FFFD in
+// their place: dump() would throw and the key is only a name.
 std::string keyFromJson(const nlohmann::json& key) {
-  return key.is_string() ? key.get<std::string>() : key.dump();
+  return key.is_string() ? key.get<std::string>()
+                         : key.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 // Builds one nlohmann::json per YAML document from yaml-cpp's parser events.

@@ -85,7 +85,7 @@ tl::expected<void, std::string> WatchStreamDecoder::decodeLine(std::string_view 
   nlohmann::json document;
   try {
     document = nlohmann::json::parse(line);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range (4E400)
     return tl::unexpected("malformed watch event " + quote(line) + ": " + e.what());
   }
   if (!document.is_object())

@@ -165,5 +165,12 @@ TEST(WatchStreamDecoder, ObjectIsMovedOut) {
   EXPECT_EQ(object["kind"], "Service");
 }
 
+// Fuzzing regression: 4E400 in an event is a malformed event, not an abort.
+TEST(WatchStreamDecoder, ANumberTooLargeForADoubleIsAMalformedEvent) {
+  const Decoded d = decodeChunks({R"({"type":"ADDED","object":{"x":4E400}})" "\n"});
+  EXPECT_TRUE(d.events.empty());
+  EXPECT_NE(d.error.find("malformed watch event"), std::string::npos) << d.error;
+}
+
 }  // namespace
 }  // namespace kpx::watch

@@ -469,5 +469,11 @@ TEST(KubeProxyConfig, AddressHelpers) {
   EXPECT_NE(hostPortProblem("[::1]"), "");
 }
 
+// Fuzzing regression: 4E400 is nlohmann's out_of_range; an error, not an abort.
+TEST(KubeProxyConfig, ANumberTooLargeForADoubleIsAnError) {
+  EXPECT_NE(parseError(R"({"kind": "KubeProxyConfiguration", "oomScoreAdj": 4E400})").find("JSON"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace kpx::watch

@@ -169,5 +169,15 @@ TEST(ManifestFiles, SymlinkedFilesAreRead) {
   EXPECT_EQ((*files)[0].filename(), "svc.yaml");
 }
 
+// Fuzzing regression: a number no double holds is nlohmann's out_of_range, not parse_error; it
+// must be one error naming the file, not an abort.
+TEST(LoadManifests, ANumberTooLargeForADoubleIsOneError) {
+  const ParsedObjects parsed =
+      parseManifestText(R"({"kind": "Service", "x": 4E400})", ManifestFormat::Json, "big.json");
+  EXPECT_TRUE(parsed.objects.empty());
+  ASSERT_EQ(parsed.errors.size(), 1U);
+  EXPECT_NE(parsed.errors[0].str().find("big.json"), std::string::npos) << parsed.errors[0].str();
+}
+
 }  // namespace
 }  // namespace kpx::watch

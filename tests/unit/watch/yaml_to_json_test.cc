@@ -210,5 +210,21 @@ spec: {clusterIP: 10.96.0.20, ports: [{port: 80}]}
   EXPECT_EQ(s.meta.labels.at(std::string(kHeadlessLabel)), "true");
 }
 
+// Fuzzing regression: a key made of bytes that are not UTF-8 (through an alias, so it is not a
+// plain scalar) must not abort the process.
+TEST(YamlToJson, NonUtf8AliasedKeyIsNotACrash) {
+  auto docs = parseYamlDocuments("a: &x [ \"\\xff\" ]\nb: { *x : 1 }\n");
+  if (docs) {
+    ASSERT_EQ(docs->size(), 1U);
+    EXPECT_TRUE((*docs)[0].is_object());
+  }
+  // Reaching the end is the test (the process used to abort in nlohmann's dump()); a parse
+  // error is as acceptable as a document.
+  auto raw = parseYamlDocuments(std::string("a: &x [ ") + char(0xff) + " ]\nb: { *x : 1 }\n");
+  if (raw) {
+    EXPECT_EQ(raw->size(), 1U);
+  }
+}
+
 }  // namespace
 }  // namespace kpx::watch
